@@ -1,0 +1,208 @@
+using System.Text.RegularExpressions;
+using SecretRotator.Kubernetes;
+using SecretRotator.Registries;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace SecretRotator.Configuration;
+
+/// <summary>Parses and validates the config file; every problem is collected and thrown together.</summary>
+public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> providers)
+{
+    private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    private static partial Regex RegistryName();
+
+    // Secret and service account names are DNS-1123 subdomains.
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+    private static partial Regex ObjectName();
+
+    public RotatorConfig Load(string file)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException([new ConfigError(file, 0, 0, "", $"cannot read config file: {ex.Message}")]);
+        }
+        return Parse(text, file);
+    }
+
+    public RotatorConfig Parse(string text, string file)
+    {
+        var errors = new ConfigErrors(file);
+        var stream = new YamlStream();
+        try
+        {
+            // Duplicate keys are rejected by the parser itself, with their position.
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            var message = ex.InnerException is { } inner ? $"{ex.Message} {inner.Message}" : ex.Message;
+            throw new ConfigException([new ConfigError(file, (int)ex.Start.Line, (int)ex.Start.Column, "", $"invalid YAML: {message}")]);
+        }
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
+            throw new ConfigException([new ConfigError(file, 1, 1, "", "the config must be one YAML mapping with registries, secrets and settings")]);
+
+        var root = new ConfigMap(rootNode, "", errors);
+        var registries = ParseRegistries(root);
+        var secrets = ParseSecrets(root, registries);
+        var settings = ParseSettings(root.GetMap("settings"));
+        var metrics = ParseMetrics(root.GetMap("metrics"));
+        root.RejectUnknownKeys();
+
+        if (errors.Any) throw new ConfigException(errors.Items);
+        return new RotatorConfig(file, registries, secrets, settings, metrics);
+    }
+
+    private List<RegistryDefinition> ParseRegistries(ConfigMap root)
+    {
+        var result = new List<RegistryDefinition>();
+        foreach (var (entry, index) in Items(root, "registries", required: true))
+        {
+            var name = entry.GetString("name", required: true);
+            var type = entry.GetString("type", required: true);
+            if (name is not null && !RegistryName().IsMatch(name))
+                entry.Error("name", "must be lowercase letters, digits and '-' (at most 63), starting and ending with a letter or digit");
+            else if (name is not null && result.Any(r => r.Name == name))
+                entry.Error("name", $"duplicate registry name '{name}'");
+
+            if (type is null) continue;
+            if (!_providers.TryGetValue(type, out var provider))
+            {
+                entry.Error("type", $"unknown registry type '{type}' (known: {string.Join(", ", _providers.Keys.Order(StringComparer.Ordinal))})");
+                continue;
+            }
+            var options = provider.ParseOptions(entry);
+            entry.RejectUnknownKeys();
+            if (name is not null) result.Add(new RegistryDefinition(name, type, options, entry.Location));
+        }
+        return result;
+    }
+
+    private static List<SecretTarget> ParseSecrets(ConfigMap root, List<RegistryDefinition> registries)
+    {
+        var result = new List<SecretTarget>();
+        foreach (var (entry, index) in Items(root, "secrets", required: true))
+        {
+            var name = entry.GetString("name", required: true);
+            if (name is not null && !ObjectName().IsMatch(name))
+                entry.Error("name", "must be a valid Secret name (lowercase letters, digits, '-' and '.')");
+            else if (name is not null && result.Any(s => s.Name == name))
+                entry.Error("name", $"duplicate secret name '{name}'");
+
+            var names = entry.GetStringList("registries", required: true);
+            var registriesNode = entry.Node("registries") as YamlSequenceNode;
+            for (var i = 0; i < names.Count; i++)
+            {
+                if (registries.Any(r => r.Name == names[i])) continue;
+                var at = registriesNode is not null && i < registriesNode.Children.Count ? registriesNode.Children[i] : null;
+                if (at is not null) entry.ErrorAt(at, $"{entry.Child("registries")}[{i}]", $"unknown registry '{names[i]}'");
+                else entry.Error("registries", $"unknown registry '{names[i]}'");
+            }
+            if (names.Distinct(StringComparer.Ordinal).Count() != names.Count) entry.Error("registries", "lists a registry twice");
+
+            var namespaces = ParseNamespaces(entry.GetMap("namespaces", required: true));
+            var accounts = entry.GetStringList("serviceAccounts");
+            foreach (var account in accounts.Where(a => !ObjectName().IsMatch(a)))
+                entry.Error("serviceAccounts", $"'{account}' is not a valid service account name");
+            entry.RejectUnknownKeys();
+            if (name is not null && namespaces is not null)
+                result.Add(new SecretTarget(name, names, namespaces, accounts, entry.Location));
+        }
+        return result;
+    }
+
+    private static NamespaceSelection? ParseNamespaces(ConfigMap? map)
+    {
+        if (map is null) return null;
+        var names = map.GetStringList("names");
+        var selector = map.GetString("selector");
+        var exclude = map.GetStringList("exclude");
+        CheckGlobs(map, "names", names);
+        CheckGlobs(map, "exclude", exclude);
+        if (selector is not null && LabelSelector.Validate(selector) is { } problem)
+            map.Error("selector", $"invalid label selector: {problem}");
+        if (names.Count == 0 && selector is null)
+            map.Error("names", "give at least one namespace name or glob, or a selector");
+        map.RejectUnknownKeys();
+        return new NamespaceSelection(names, selector, exclude);
+    }
+
+    private static void CheckGlobs(ConfigMap map, string key, IReadOnlyList<string> globs)
+    {
+        var node = map.Node(key) as YamlSequenceNode;
+        for (var i = 0; i < globs.Count; i++)
+        {
+            if (Glob.Validate(globs[i]) is not { } problem) continue;
+            if (node is not null && i < node.Children.Count) map.ErrorAt(node.Children[i], $"{map.Child(key)}[{i}]", $"invalid namespace glob '{globs[i]}': {problem}");
+            else map.Error(key, $"invalid namespace glob '{globs[i]}': {problem}");
+        }
+    }
+
+    private static RotatorSettings ParseSettings(ConfigMap? map)
+    {
+        var defaults = new RotatorSettings();
+        if (map is null) return defaults;
+        var settings = new RotatorSettings
+        {
+            Concurrency = map.GetInt("concurrency", defaults.Concurrency, 1, 256),
+            RefreshBefore = map.GetDuration("refreshBefore", defaults.RefreshBefore, TimeSpan.FromDays(7)),
+            Verify = map.GetBool("verify", defaults.Verify),
+            Adopt = map.GetBool("adopt", defaults.Adopt),
+            Prune = map.GetBool("prune", defaults.Prune),
+            Timeout = map.GetDuration("timeout", defaults.Timeout, TimeSpan.FromHours(6)),
+        };
+        if (settings.Timeout == TimeSpan.Zero) map.Error("timeout", "must be greater than zero");
+        map.RejectUnknownKeys();
+        return settings;
+    }
+
+    private static MetricsSettings ParseMetrics(ConfigMap? map)
+    {
+        if (map is null) return new MetricsSettings();
+        Uri? url = null;
+        var push = map.GetMap("pushgateway");
+        string? instance = null;
+        if (push is not null)
+        {
+            var text = push.GetString("url", required: true);
+            if (text is not null && (!Uri.TryCreate(text, UriKind.Absolute, out url) || url.Scheme is not ("http" or "https")))
+            {
+                push.Error("url", "must be an absolute http(s) URL");
+                url = null;
+            }
+            instance = push.GetString("instance");
+            push.RejectUnknownKeys();
+        }
+        map.RejectUnknownKeys();
+        return new MetricsSettings { PushgatewayUrl = url, Instance = instance };
+    }
+
+    /// <summary>The mappings of a list such as registries[] or secrets[], each with its indexed path.</summary>
+    private static IEnumerable<(ConfigMap Map, int Index)> Items(ConfigMap root, string key, bool required)
+    {
+        var node = root.Node(key);
+        if (node is null || ConfigMap.IsNull(node))
+        {
+            if (required) root.Error(key, "is required");
+            yield break;
+        }
+        if (node is not YamlSequenceNode seq)
+        {
+            root.ErrorAt(node, key, "must be a list");
+            yield break;
+        }
+        if (required && seq.Children.Count == 0) root.ErrorAt(node, key, "must not be empty");
+        for (var i = 0; i < seq.Children.Count; i++)
+        {
+            if (seq.Children[i] is YamlMappingNode map) yield return (new ConfigMap(map, $"{key}[{i}]", root.Errors), i);
+            else root.ErrorAt(seq.Children[i], $"{key}[{i}]", "must be a mapping");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using System.Text.RegularExpressions;
+
+namespace SecretRotator.Configuration;
+
+/// <summary>Namespace globs: '*' any run of characters, '?' one character; everything else literal.</summary>
+public static class Glob
+{
+    public static bool IsPattern(string value) => value.Contains('*', StringComparison.Ordinal) || value.Contains('?', StringComparison.Ordinal);
+
+    /// <summary>Namespace names are DNS-1123 labels, so a glob may hold only [a-z0-9-*?].</summary>
+    public static string? Validate(string glob)
+    {
+        if (glob.Length == 0) return "empty pattern";
+        if (glob.Length > 63) return "longer than 63 characters (a namespace name is at most 63)";
+        foreach (var c in glob)
+        {
+            if (c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '*' or '?') continue;
+            return $"character '{c}' cannot appear in a namespace name (allowed: a-z, 0-9, '-', and the wildcards '*' '?')";
+        }
+        return null;
+    }
+
+    public static bool IsMatch(string glob, string value)
+    {
+        if (!IsPattern(glob)) return string.Equals(glob, value, StringComparison.Ordinal);
+        var regex = "^" + Regex.Escape(glob).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$";
+        return Regex.IsMatch(value, regex, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    }
+}

@@ -1,0 +1,54 @@
+namespace SecretRotator.Configuration;
+
+/// <summary>Position of a node in the config file, kept so later checks can still name file and line.</summary>
+public sealed record SourceLocation(string File, int Line, int Column, string Path)
+{
+    public override string ToString() => $"{File}:{Line}:{Column} ({Path})";
+}
+
+/// <summary>The whole validated config file.</summary>
+public sealed record RotatorConfig(
+    string File,
+    IReadOnlyList<RegistryDefinition> Registries,
+    IReadOnlyList<SecretTarget> Secrets,
+    RotatorSettings Settings,
+    MetricsSettings Metrics)
+{
+    public RegistryDefinition Registry(string name) => Registries.First(r => r.Name == name);
+}
+
+/// <summary>A credential source. <see cref="Options"/> is the type-specific record its provider parsed.</summary>
+public sealed record RegistryDefinition(string Name, string Type, object Options, SourceLocation Location);
+
+public sealed record SecretTarget(
+    string Name,
+    IReadOnlyList<string> Registries,
+    NamespaceSelection Namespaces,
+    IReadOnlyList<string> ServiceAccounts,
+    SourceLocation Location);
+
+/// <summary>names: exact or glob; selector: Kubernetes label selector sent to the API server; exclude: globs.</summary>
+public sealed record NamespaceSelection(
+    IReadOnlyList<string> Names,
+    string? Selector,
+    IReadOnlyList<string> Exclude)
+{
+    /// <summary>Only exact names: works with namespace-scoped RBAC, no namespace LIST needed.</summary>
+    public bool IsExplicitOnly => Selector is null && Names.All(n => !Glob.IsPattern(n));
+}
+
+public sealed record RotatorSettings
+{
+    public int Concurrency { get; init; } = 16;
+    public TimeSpan RefreshBefore { get; init; } = TimeSpan.FromHours(1);
+    public bool Verify { get; init; }
+    public bool Adopt { get; init; }
+    public bool Prune { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+public sealed record MetricsSettings
+{
+    public Uri? PushgatewayUrl { get; init; }
+    public string? Instance { get; init; }
+}

@@ -1,0 +1,68 @@
+using System.Text.RegularExpressions;
+
+namespace SecretRotator.Kubernetes;
+
+/// <summary>
+/// Validates Kubernetes label selector syntax (equality: <c>a=b</c>, <c>a==b</c>, <c>a!=b</c>; set: <c>a in (x,y)</c>,
+/// <c>a notin (x)</c>, <c>a</c>, <c>!a</c>) so a typo fails at start-up instead of as a 400 from the API server.
+/// The selector itself is sent to the server unchanged.
+/// </summary>
+public static partial class LabelSelector
+{
+    // Label key: optional DNS-subdomain prefix + '/' + name (63 chars, alnum at both ends).
+    private const string Name = "[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?";
+    private const string Key = $"([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{Name}";
+    private const string Value = $"({Name})?";
+
+    [GeneratedRegex($"^\\s*(?<key>{Key})\\s*(?<op>==|!=|=)\\s*(?<value>{Value})\\s*$")]
+    private static partial Regex Equality();
+
+    [GeneratedRegex($"^\\s*(?<key>{Key})\\s+(?<op>in|notin)\\s*\\((?<values>[^()]*)\\)\\s*$")]
+    private static partial Regex Set();
+
+    [GeneratedRegex($"^\\s*!?\\s*(?<key>{Key})\\s*$")]
+    private static partial Regex Exists();
+
+    [GeneratedRegex($"^\\s*{Value}\\s*$")]
+    private static partial Regex SetValue();
+
+    /// <summary>Returns null when valid, else what is wrong.</summary>
+    public static string? Validate(string selector)
+    {
+        if (string.IsNullOrWhiteSpace(selector)) return "empty selector";
+        foreach (var requirement in SplitTopLevel(selector))
+        {
+            if (requirement.Trim().Length == 0) return "empty requirement (stray comma)";
+            if (Equality().IsMatch(requirement) || Exists().IsMatch(requirement)) continue;
+            var set = Set().Match(requirement);
+            if (set.Success)
+            {
+                var values = set.Groups["values"].Value.Split(',');
+                if (values.Any(v => !SetValue().IsMatch(v))) return $"invalid value list in '{requirement.Trim()}'";
+                continue;
+            }
+            return $"invalid requirement '{requirement.Trim()}' (expected key=value, key!=value, key in (a,b), key notin (a), key or !key)";
+        }
+        return null;
+    }
+
+    /// <summary>Splits on commas outside parentheses.</summary>
+    private static IEnumerable<string> SplitTopLevel(string selector)
+    {
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i < selector.Length; i++)
+        {
+            switch (selector[i])
+            {
+                case '(': depth++; break;
+                case ')': depth--; break;
+                case ',' when depth == 0:
+                    yield return selector[start..i];
+                    start = i + 1;
+                    break;
+            }
+        }
+        yield return selector[start..];
+    }
+}

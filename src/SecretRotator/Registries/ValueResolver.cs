@@ -1,0 +1,53 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using SecretRotator.Configuration;
+
+namespace SecretRotator.Registries;
+
+public sealed class ValueResolver(Func<IKubernetes> kubernetes) : IValueResolver
+{
+    public async Task<string> ResolveAsync(ValueSource source, CancellationToken cancellationToken)
+    {
+        switch (source)
+        {
+            case ValueSource.Literal l:
+                return l.Value;
+            case ValueSource.Env e:
+                return Environment.GetEnvironmentVariable(e.Variable)
+                    ?? throw new RegistryException("source_missing", $"environment variable '{e.Variable}' is not set");
+            case ValueSource.File f:
+                try
+                {
+                    // Mounted secrets usually end with a newline that is not part of the value.
+                    return (await File.ReadAllTextAsync(f.Path, cancellationToken)).TrimEnd('\r', '\n');
+                }
+                catch (IOException ex)
+                {
+                    throw new RegistryException("source_missing", $"cannot read file '{f.Path}': {ex.Message}", ex);
+                }
+                catch (UnauthorizedAccessException ex)
+                {
+                    throw new RegistryException("source_missing", $"cannot read file '{f.Path}': {ex.Message}", ex);
+                }
+            case ValueSource.SecretKey s:
+                try
+                {
+                    var secret = await kubernetes().CoreV1.ReadNamespacedSecretAsync(s.Name, s.Namespace, cancellationToken: cancellationToken);
+                    if (secret.Data is null || !secret.Data.TryGetValue(s.Key, out var bytes))
+                        throw new RegistryException("source_missing", $"secret {s.Namespace}/{s.Name} has no key '{s.Key}'");
+                    return System.Text.Encoding.UTF8.GetString(bytes).TrimEnd('\r', '\n');
+                }
+                catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    throw new RegistryException("source_missing", $"secret {s.Namespace}/{s.Name} not found", ex);
+                }
+                catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Forbidden)
+                {
+                    throw new RegistryException("forbidden", $"not allowed to get secret {s.Namespace}/{s.Name}: grant 'get' on secrets in namespace {s.Namespace}", ex);
+                }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(source));
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection;
+using SecretRotator.Configuration;
+using SecretRotator.Registries;
+using SecretRotator.Registries.Static;
+using SecretRotator.Telemetry;
+
+namespace SecretRotator;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Wires every service of the tool. Registry types: one line each.</summary>
+    public static IServiceCollection AddSecretRotator(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<RotatorMetrics>();
+        services.AddSingleton<ConfigLoader>();
+        services.AddSingleton<IValueResolver, ValueResolver>();
+
+        // Registry types
+        services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();
+        return services;
+    }
+}
