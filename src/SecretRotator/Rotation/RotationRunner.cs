@@ -48,7 +48,9 @@ public sealed partial class RotationRunner(
         }
 
         var namespaces = plan.Select(p => p.Namespace).Distinct(StringComparer.Ordinal).ToList();
-        var clusterWide = options.Namespaces.Count == 0 && targets.Any(t => !t.Namespaces.IsExplicitOnly);
+        // Explicit names need no cluster-wide access; globs, selectors and prune (which must see secrets in
+        // namespaces no longer configured) use one cluster-wide LIST, falling back per namespace on 403.
+        var clusterWide = options.Namespaces.Count == 0 && (config.Settings.Prune || targets.Any(t => !t.Namespaces.IsExplicitOnly));
         var listing = await new ManagedSecretLister(client, logger).ListAsync(namespaces, clusterWide, config.Settings.Concurrency, early.Token);
 
         var due = new Dictionary<string, RegistryDefinition>(StringComparer.Ordinal);
