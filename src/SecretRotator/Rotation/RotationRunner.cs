@@ -60,7 +60,7 @@ public sealed partial class RotationRunner(
             foreach (var registry in target.Registries.Where(r => options.Force || IsDue(r, target, existing, now, config.Settings.RefreshBefore)))
                 due[registry] = config.Registry(registry);
         }
-        var (fresh, registryResults) = await fetcher.FetchAsync(due.Values, early.Token);
+        var (fresh, registryResults) = await fetcher.FetchAsync(due.Values, config.Settings.Verify, early.Token);
 
         var writer = new SecretWriter(client, config.Settings.Adopt);
         var patcher = new ServiceAccountPatcher(client);
