@@ -1,7 +1,11 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Kubernetes;
+using SecretRotator.Registries.Verification;
 using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.EndToEnd;
@@ -38,6 +42,16 @@ public sealed class RealRegistryTests
             settings:
               verify: {{(verify ? "true" : "false")}}
             """);
+    }
+
+    /// <summary>The verifier's HTTP client trusts the registry's self-signed certificate (as a cluster would trust its private CA).</summary>
+    private static void TrustRegistry(RotatorHarness h, RealRegistry registry)
+    {
+        if (registry.Certificate is not { } certificate) return;
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.Add(certificate);
+        h.Configure = services => services.AddHttpClient(RegistryVerifier.HttpClientName).ConfigurePrimaryHttpMessageHandler(() =>
+            new SocketsHttpHandler { SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy } });
     }
 
     private static byte[] Dockerconfig(RotatorHarness h) => h.Secret("default", "regcred").Data[ManagedSecret.DataKey];
@@ -87,11 +101,28 @@ public sealed class RealRegistryTests
     }
 
     [Fact]
-    public async Task Secret_WrittenByRun_LetsSkopeoReadPushedImageAndWrongPasswordDoesNot()
+    public async Task Run_VerifyTlsRegistryWithUntrustedCertificate_FailsUnreachableAndWritesNothing()
+    {
+        await using var registry = await RealRegistry.StartAsync(User, Good, Cancel, tls: true);
+        await using var h = await RotatorHarness.StartAsync("default");
+
+        var result = await h.RunCliAsync("run", "--config", Config(h, registry, Good, verify: true));
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("registry local: FAILED (verify_unreachable)", result.Stdout);
+        Assert.Null(h.Api.GetSecret("default", "regcred"));
+    }
+
+    /// <param name="tls">false: server http://127.0.0.1:PORT; true: server 127.0.0.1:PORT (https, self-signed), skopeo's exact host:port.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Secret_WrittenByRun_LetsSkopeoReadPushedImageAndWrongPasswordDoesNot(bool tls)
     {
         var skopeo = ExternalTool.Require("skopeo");
-        await using var registry = await RealRegistry.StartAsync(User, Good, Cancel);
+        await using var registry = await RealRegistry.StartAsync(User, Good, Cancel, tls);
         await using var h = await RotatorHarness.StartAsync("default");
+        TrustRegistry(h, registry);
         var layout = Path.Combine(h.Directory, "oci");
         var digest = OciImage.Write(layout, "1", "hello.txt", "pulled with a rotated secret\n");
         var image = $"docker://{registry.HostPort}/demo:1";
@@ -110,6 +141,8 @@ public sealed class RealRegistryTests
         using var inspected = JsonDocument.Parse(good.Stdout);
         Assert.Equal($"{registry.HostPort}/demo", inspected.RootElement.GetProperty("Name").GetString());
         Assert.Equal(digest, inspected.RootElement.GetProperty("Digest").GetString());
+        using var written = JsonDocument.Parse(Dockerconfig(h));
+        Assert.Equal(registry.Server, Assert.Single(written.RootElement.GetProperty("auths").EnumerateObject()).Name);
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("unauthorized", bad.Stderr, StringComparison.OrdinalIgnoreCase);
     }
