@@ -46,7 +46,7 @@ public sealed class ServiceAccountPatcher(IKubernetes kubernetes)
                 return new TargetResult(secret, ns, Outcome.Failed, "serviceaccount_not_found", $"service account {ns}/{account} does not exist");
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
-                                          || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                                          || e is OperationCanceledException) // the run deadline, or a per-request timeout
             {
                 var (reason, message) = KubernetesErrors.Describe(e, verb, "serviceaccounts", ns);
                 return new TargetResult(secret, ns, Outcome.Failed, reason, $"service account {account}: {message}");
