@@ -34,7 +34,11 @@ export DEBIAN_FRONTEND=noninteractive
 if ! apt-cache show "${packages[@]}" >/dev/null 2>&1; then
   $sudo apt-get update -qq
 fi
-$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# Lists present but stale (a package version gone from the mirror): refresh once and retry.
+if ! $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
 
 # Belt and braces for machines that run systemd: the packaged unit must not hold :5000.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then

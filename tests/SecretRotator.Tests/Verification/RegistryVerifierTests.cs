@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Microsoft.Extensions.Logging.Testing;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Verification;
@@ -172,7 +173,7 @@ public sealed class RegistryVerifierTests
 
         var logs = string.Join("\n", logger.Collector.GetSnapshot().Select(r => $"{r.Message} {r.Exception}"));
         Assert.NotEmpty(logs + error);
-        foreach (var secret in registry.IssuedTokens.Append(password).Append(Convert.ToBase64String("bot:"u8.ToArray().Concat(System.Text.Encoding.UTF8.GetBytes(password)).ToArray())))
+        foreach (var secret in registry.IssuedTokens.Append(password).Append(Convert.ToBase64String(Encoding.UTF8.GetBytes($"bot:{password}"))))
         {
             Assert.DoesNotContain(secret, logs);
             Assert.DoesNotContain(secret, error ?? "");

@@ -24,6 +24,7 @@ public sealed partial class RegistryVerifier(IHttpClientFactory httpClients, ILo
         var http = httpClients.CreateClient(HttpClientName);
         try
         {
+            AuthChallenge challenge;
             using (var anonymous = await SendAsync(http, ping, null, cancellationToken))
             {
                 if (anonymous.StatusCode == HttpStatusCode.OK)
@@ -33,16 +34,16 @@ public sealed partial class RegistryVerifier(IHttpClientFactory httpClients, ILo
                     return;
                 }
                 if (anonymous.StatusCode != HttpStatusCode.Unauthorized) throw Unexpected(entry, ping, anonymous.StatusCode);
-                var challenge = AuthChallenge.Select(anonymous.Headers.WwwAuthenticate)
+                challenge = AuthChallenge.Select(anonymous.Headers.WwwAuthenticate)
                     ?? throw new RegistryException(FailedReason, $"{ping} answered 401 without a Basic or Bearer challenge");
-                var authorization = challenge.Scheme == "basic"
-                    ? Basic(entry)
-                    : new AuthenticationHeaderValue("Bearer", await FetchTokenAsync(http, entry, baseUri, challenge, cancellationToken));
-
-                using var authenticated = await SendAsync(http, ping, authorization, cancellationToken);
-                if (authenticated.StatusCode != HttpStatusCode.OK) throw Unexpected(entry, ping, authenticated.StatusCode);
-                LogVerified(logger, entry.Server, entry.Username, challenge.Scheme);
             }
+            var authorization = challenge.Scheme == "basic"
+                ? Basic(entry)
+                : new AuthenticationHeaderValue("Bearer", await FetchTokenAsync(http, entry, baseUri, challenge, cancellationToken));
+
+            using var authenticated = await SendAsync(http, ping, authorization, cancellationToken);
+            if (authenticated.StatusCode != HttpStatusCode.OK) throw Unexpected(entry, ping, authenticated.StatusCode);
+            LogVerified(logger, entry.Server, entry.Username, challenge.Scheme);
         }
         catch (HttpRequestException e)
         {
