@@ -30,7 +30,7 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
     {
         var info = Describe(context.Request);
         var status = 0;
-        KubeFault? failure = null;
+        KubeFault? applied = null;
         try
         {
             foreach (var fault in faults.Choose(info))
@@ -38,18 +38,19 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
                 switch (fault)
                 {
                     case KubeFault.Latency latency:
+                        applied = fault; // recorded even though the request is then served
                         await Task.Delay(latency.Delay, context.RequestAborted);
                         break;
                     case KubeFault.DropConnection:
-                        failure = fault;
+                        applied = fault;
                         context.Abort();
                         return;
                     case KubeFault.TooManyRequests throttle:
-                        failure = fault;
+                        applied = fault;
                         throw KubeStatus.TooManyRequests(throttle.RetryAfter,
                             int.TryParse(throttle.RetryAfter, CultureInfo.InvariantCulture, out var seconds) ? seconds : null);
                     case KubeFault.ServerError error:
-                        failure = fault;
+                        applied = fault;
                         throw KubeStatus.ServerError(error.StatusCode);
                 }
             }
@@ -60,7 +61,7 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
             rbac.Authorize(info);
             if (info.Verb == "watch")
             {
-                Record(info, 200, null);
+                Record(info, 200, applied);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
                 await new WatchStream(store, context, info).RunAsync(Filter(info, context.Request.Query), linked.Token);
                 return;
@@ -84,9 +85,9 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
         }
         finally
         {
-            if (info.Verb != "watch" || status != 0 || failure is not null)
+            if (info.Verb != "watch" || status != 0 || applied is not KubeFault.Latency and not null)
             {
-                Record(info, status, failure);
+                Record(info, status, applied);
             }
         }
     }
