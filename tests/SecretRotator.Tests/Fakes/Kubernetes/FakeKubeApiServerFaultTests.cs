@@ -76,6 +76,18 @@ public sealed class FakeKubeApiServerFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FailNext_DropAfterCommit_WriteLandsButClientSeesDroppedConnection()
+    {
+        _fake.FailNext(KubeFault.DropAfterCommit());
+
+        var e = await Record.ExceptionAsync(() => _client.CoreV1.CreateNamespaceAsync(Namespace("x"), cancellationToken: Ct));
+
+        Assert.True(e is HttpRequestException or IOException, $"got {e?.GetType()}");
+        Assert.NotNull(_fake.GetNamespace("x"));
+        Assert.Equal((201, 1), (_fake.Journal.Single().StatusCode, _fake.InjectedFaults.DroppedResponses));
+    }
+
+    [Fact]
     public async Task FailNext_Slow_ServesAfterLatency()
     {
         _fake.FailNext(KubeFault.Slow(TimeSpan.FromMilliseconds(20)));

@@ -52,6 +52,9 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
                     case KubeFault.ServerError error:
                         applied = fault;
                         throw KubeStatus.ServerError(error.StatusCode);
+                    case KubeFault.DropResponse:
+                        applied = fault;
+                        break;
                 }
             }
             if (info.Resource.Length == 0)
@@ -68,11 +71,21 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
             }
             var (code, body) = await ServeAsync(info, context.Request);
             status = code;
+            if (applied is KubeFault.DropResponse)
+            {
+                context.Abort();
+                return;
+            }
             await WriteAsync(context.Response, code, body);
         }
         catch (KubeStatusException e)
         {
             status = e.Code;
+            if (applied is KubeFault.DropResponse)
+            {
+                context.Abort();
+                return;
+            }
             if (e.RetryAfter is not null)
             {
                 context.Response.Headers.RetryAfter = e.RetryAfter;
