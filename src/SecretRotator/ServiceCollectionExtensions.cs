@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
@@ -19,7 +21,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<IValueResolver, ValueResolver>();
         services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(
-            sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(), []));
+            sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(),
+            [KubernetesResilience.CreateHandler(sp.GetService<KubernetesRetryOptions>() ?? new KubernetesRetryOptions(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(KubernetesResilience)) ?? NullLogger.Instance)]));
         services.AddSingleton<CredentialFetcher>();
         services.AddSingleton<RotationRunner>();
 
