@@ -231,6 +231,21 @@ public sealed class KubernetesResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_OutlivesAttemptTimeout_KeepsStreaming()
+    {
+        var time = new TimerSignallingTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var client = Client(FakeKubeClients.FastRetries with { AttemptTimeout = TimeSpan.FromSeconds(1) }, time);
+        await using var events = client.CoreV1.WatchListNamespaceAsync(cancellationToken: Ct).GetAsyncEnumerator(Ct);
+        Assert.True(await events.MoveNextAsync()); // initial ADDED: the stream is open
+
+        time.Advance(TimeSpan.FromMinutes(1)); // far past the per-try timeout: it bounds only getting the response headers
+        _fake.AddNamespace("late");
+
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal("late", events.Current.Item2.Metadata.Name);
+    }
+
+    [Fact]
     public void CreateHandler_InvalidOptions_Throws()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() =>
