@@ -36,6 +36,14 @@ internal sealed class RunCommand(TextWriter stdout, TextWriter stderr, Action<IS
             await stderr.WriteLineAsync($"error: {e.Message}");
             return CliApp.ExitUsage;
         }
+        catch (OperationCanceledException)
+        {
+            // Stopped (SIGTERM or the run timeout) before any write started: nothing is half done.
+            await stderr.WriteLineAsync(shutdown.IsCancellationRequested
+                ? "error: interrupted before any secret was written"
+                : $"error: run timeout {Configuration.Duration.Format(config.Settings.Timeout)} reached before any secret was written");
+            return CliApp.ExitFailed;
+        }
         await RunSummary.WriteAsync(stdout, report);
         return report.ExitCode;
     }

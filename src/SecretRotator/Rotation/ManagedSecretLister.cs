@@ -30,6 +30,11 @@ public sealed partial class ManagedSecretLister(IKubernetes kubernetes, ILogger 
             {
                 LogClusterListForbidden(logger);
             }
+            catch (Exception e) when (IsApiFailure(e, cancellationToken))
+            {
+                // Retries are exhausted; smaller per-namespace lists may still get through.
+                LogClusterListFailed(logger, e.Message);
+            }
         }
 
         var unlisted = new HashSet<string>(StringComparer.Ordinal);
@@ -42,15 +47,19 @@ public sealed partial class ManagedSecretLister(IKubernetes kubernetes, ILogger 
                 lock (gate)
                     foreach (var s in items) secrets[(ns, s.Metadata.Name)] = s;
             }
-            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
+            catch (Exception e) when (IsApiFailure(e, ct))
             {
                 // Not fatal: writes in this namespace fall back to create-then-read, and prune skips it.
-                LogNamespaceListFailed(logger, ns, (int)e.Response.StatusCode);
+                LogNamespaceListFailed(logger, ns, e.Message);
                 lock (gate) unlisted.Add(ns);
             }
         });
         return new Listing(secrets, unlisted);
     }
+
+    private static bool IsApiFailure(Exception e, CancellationToken cancellationToken) =>
+        e is HttpOperationException or HttpRequestException or IOException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     private async Task<List<V1Secret>> ListPagesAsync(string? ns, CancellationToken cancellationToken)
     {
@@ -70,6 +79,9 @@ public sealed partial class ManagedSecretLister(IKubernetes kubernetes, ILogger 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Listing secrets cluster-wide is forbidden; falling back to one list per namespace")]
     private static partial void LogClusterListForbidden(ILogger logger);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Cannot list secrets in namespace {Namespace} (HTTP {Status}); writes there will create and re-read")]
-    private static partial void LogNamespaceListFailed(ILogger logger, string @namespace, int status);
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Cannot list secrets in namespace {Namespace} ({Error}); writes there will create and re-read")]
+    private static partial void LogNamespaceListFailed(ILogger logger, string @namespace, string error);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Listing secrets cluster-wide failed ({Error}); falling back to one list per namespace")]
+    private static partial void LogClusterListFailed(ILogger logger, string error);
 }

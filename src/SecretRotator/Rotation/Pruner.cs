@@ -39,7 +39,7 @@ public sealed class Pruner(IKubernetes kubernetes, ServiceAccountPatcher patcher
             {
                 // Already gone, or changed since we listed it (another run owns the decision now): leave it.
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException)
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or OperationCanceledException)
             {
                 var (reason, message) = KubernetesErrors.Describe(e, "delete", "secrets", ns);
                 results.Add(new TargetResult(name, ns, Outcome.Failed, reason, $"prune: {message}"));

@@ -72,7 +72,7 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
                 return new TargetResult(name, ns, Outcome.Failed, "invalid", $"the API server rejected the secret: {KubernetesErrors.StatusReason(e)} (HTTP 422)");
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or TimeoutException
-                                          || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                                          || e is OperationCanceledException) // the run deadline, or a per-request timeout
             {
                 var (reason, message) = KubernetesErrors.Describe(e, existing is null ? "create" : "update", "secrets", ns);
                 return new TargetResult(name, ns, Outcome.Failed, reason, message);

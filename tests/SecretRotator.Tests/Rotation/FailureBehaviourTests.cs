@@ -198,6 +198,25 @@ public sealed class FailureBehaviourTests
     }
 
     [Fact]
+    public async Task Run_TimeoutReachedDuringWrites_ReportsTheRestNotDoneAndExits1()
+    {
+        await using var h = await RotatorHarness.StartAsync([.. Enumerable.Range(0, 4).Select(i => $"ns-{i}")]);
+        h.Api.FaultHook = request =>
+        {
+            // The clock jumps past settings.timeout while the first create is being served.
+            if (request.Verb == "create") h.Time.Advance(TimeSpan.FromMinutes(2));
+            return null;
+        };
+        var config = TwoRegistryConfig(h, "[ns-0, ns-1, ns-2, ns-3]", "{concurrency: 1, timeout: 1m}");
+
+        var result = await h.RunCliAsync("run", "--config", config);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(1, h.Api.CountRequests("create", "secrets"));
+        Assert.Equal(3, result.Stdout.Split('\n').Count(l => l.Contains("not_done: not done: run timeout 1m reached", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Run_TwoRunsAtOnce_EndCorrectWithNoLostServiceAccountEntries()
     {
         var namespaces = Enumerable.Range(0, 20).Select(i => $"ns-{i}").ToArray();
