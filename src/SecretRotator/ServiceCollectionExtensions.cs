@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Configuration;
 using SecretRotator.Registries;
+using SecretRotator.Registries.Ecr;
 using SecretRotator.Registries.Static;
 using SecretRotator.Telemetry;
 
@@ -19,6 +20,8 @@ public static class ServiceCollectionExtensions
 
         // Registry types
         services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();
+        services.AddEcrRegistry();
+        services.AddEcrPublicRegistry();
         return services;
     }
 }
