@@ -22,8 +22,10 @@ public static class EcrServiceCollectionExtensions
     private static void AddAwsTokenServices(IServiceCollection services)
     {
         // SigV4SigningHandler requires redirects to be handled above it, never by the transport.
+        // The factory's trace logging sits below the signer and would print X-Amz-Security-Token: redact every header.
         services.AddHttpClient(AwsTokenClient.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .RedactLoggedHeaders(_ => true);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new EcrHttpOptions());
         services.TryAddSingleton(AwsEnvironment.Process);
