@@ -22,10 +22,11 @@ public static class EcrServiceCollectionExtensions
     private static void AddAwsTokenServices(IServiceCollection services)
     {
         // SigV4SigningHandler requires redirects to be handled above it, never by the transport.
-        // The factory's trace logging sits below the signer and would print X-Amz-Security-Token: redact every header.
+        // The factory's loggers sit below the signer: even with redaction their structured state carries the raw
+        // X-Amz-Security-Token, so they are removed; AwsTokenClient logs requests itself (events 2000-2005).
         services.AddHttpClient(AwsTokenClient.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
-            .RedactLoggedHeaders(_ => true);
+            .RemoveAllLoggers();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new EcrHttpOptions());
         services.TryAddSingleton(AwsEnvironment.Process);
