@@ -1,6 +1,5 @@
 using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using SecretRotator.Configuration;
@@ -35,8 +34,6 @@ public sealed class EcrTestHost : IDisposable
     {
         var services = new ServiceCollection();
         services.AddSecretRotator();
-        // ECR never reads Secrets; the config loader's value resolver only needs a client factory to exist.
-        services.TryAddSingleton<Func<k8s.IKubernetes>>(() => throw new InvalidOperationException("no Kubernetes API in ECR tests"));
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace));
         services.AddFakeLogging();
         services.AddSingleton(new EcrHttpOptions { MaxRetries = maxRetries, RetryDelay = TimeSpan.Zero, Timeout = TimeSpan.FromSeconds(30) });
