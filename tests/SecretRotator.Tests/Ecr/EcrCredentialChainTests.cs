@@ -3,32 +3,9 @@ using SecretRotator.Tests.Fakes.Ecr;
 
 namespace SecretRotator.Tests.Ecr;
 
-/// <summary>One set of fakes for the collection: the SDK may remember endpoint variables, so their values stay constant.</summary>
-public sealed class AwsFakesFixture : IAsyncLifetime
-{
-    public AwsTestKeys Keys { get; } = new();
-    public FakeStsServer Sts { get; private set; } = null!;
-    public FakeEcrServer Ecr { get; private set; } = null!;
-    public FakeContainerCredentialsServer PodIdentity { get; private set; } = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        Sts = await FakeStsServer.StartAsync(Keys);
-        Ecr = await FakeEcrServer.StartAsync(Keys);
-        PodIdentity = await FakeContainerCredentialsServer.StartAsync(Keys);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Sts.DisposeAsync();
-        await Ecr.DisposeAsync();
-        await PodIdentity.DisposeAsync();
-    }
-}
-
 /// <summary>The real default AWS chain, driven by process environment variables against loopback STS and ECR.</summary>
 [Collection(AwsProcessEnvironmentGroup.Name)]
-public sealed class EcrCredentialChainTests(AwsFakesFixture fakes) : IClassFixture<AwsFakesFixture>, IDisposable
+public sealed class EcrCredentialChainTests(AwsFakesFixture fakes) : IDisposable
 {
     private const string IrsaRole = "arn:aws:iam::111122223333:role/rotator-irsa";
     private const string PullRole = "arn:aws:iam::444455556666:role/ecr-pull";

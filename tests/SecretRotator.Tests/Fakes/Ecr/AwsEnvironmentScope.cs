@@ -39,8 +39,33 @@ public sealed class AwsEnvironmentScope : IDisposable
     }
 }
 
+/// <summary>Tests that change AWS process environment variables: run alone, sharing one set of fakes.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class AwsProcessEnvironmentGroup
+public sealed class AwsProcessEnvironmentGroup : ICollectionFixture<AwsFakesFixture>
 {
     public const string Name = "AWS process environment";
 }
+
+/// <summary>One set of fakes for the whole collection, so AWS_ENDPOINT_URL_STS keeps one value for the process.</summary>
+public sealed class AwsFakesFixture : IAsyncLifetime
+{
+    public AwsTestKeys Keys { get; } = new();
+    public FakeStsServer Sts { get; private set; } = null!;
+    public FakeEcrServer Ecr { get; private set; } = null!;
+    public FakeContainerCredentialsServer PodIdentity { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Sts = await FakeStsServer.StartAsync(Keys);
+        Ecr = await FakeEcrServer.StartAsync(Keys);
+        PodIdentity = await FakeContainerCredentialsServer.StartAsync(Keys);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Sts.DisposeAsync();
+        await Ecr.DisposeAsync();
+        await PodIdentity.DisposeAsync();
+    }
+}
+
