@@ -1,26 +1,14 @@
 using System.Globalization;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Ecr;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Ecr;
 
 public sealed class EcrEndpointsTests
 {
-    /// <summary>shared/testdata lives beside the repository: walk up from the test binary until a parent has it.</summary>
-    private static string TestData(string file)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "testdata", file);
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException($"shared/testdata/{file} not found above {AppContext.BaseDirectory}");
-    }
-
-    private static IEnumerable<string[]> Rows() =>
-        File.ReadAllLines(TestData("ecr-endpoints.txt"))
-            .Where(l => l.Length > 0 && !l.StartsWith('#'))
-            .Select(l => l.Split('\t'));
+    // shared/testdata/ecr-endpoints.txt, found beside the repository by walking up from the test binary.
+    private static List<string[]> Rows() => TestData.Rows("ecr-endpoints.txt").ToList();
 
     public static TheoryData<string, bool, bool, string> EndpointRows()
     {
@@ -42,7 +30,7 @@ public sealed class EcrEndpointsTests
     [Fact]
     public void TestData_EveryRow_IsWellFormed()
     {
-        var rows = Rows().ToList();
+        var rows = Rows();
 
         Assert.True(rows.Count >= 15, $"expected at least 15 endpoint rows, found {rows.Count}");
         Assert.All(rows, r => Assert.True(r.Length >= 4 && bool.TryParse(r[1], out _) && bool.TryParse(r[2], out _), string.Join('|', r)));
