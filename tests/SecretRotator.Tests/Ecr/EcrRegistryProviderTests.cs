@@ -171,6 +171,22 @@ public sealed class EcrRegistryProviderTests : IAsyncLifetime
         Assert.Equal(3, _ecr.Requests.Count);
     }
 
+    [Fact]
+    public async Task GetCredentialAsync_EndpointRefusesConnections_RetriesThenThrowsUnreachable()
+    {
+        // Bound but never listening: connections are refused, and no other test can take the port meanwhile.
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var address = new Uri($"http://{socket.LocalEndPoint}");
+        using var host = Host(maxRetries: 1);
+
+        var error = await Assert.ThrowsAsync<RegistryException>(() => host.FetchAsync($"region: us-east-1\nendpoint: {address}"));
+
+        Assert.Equal("unreachable", error.Reason);
+        Assert.Contains(address.Authority, error.Message, StringComparison.Ordinal);
+        Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Id == 2005);
+    }
+
     [Theory]
     [InlineData("bm90LWEtY29sb24=")] // "not-a-colon"
     [InlineData("%%%not-base64%%%")]
