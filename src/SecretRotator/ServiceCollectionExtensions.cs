@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
+using SecretRotator.Registries.Ecr;
 using SecretRotator.Registries.Static;
 using SecretRotator.Registries.Verification;
 using SecretRotator.Rotation;
@@ -33,6 +34,8 @@ public static class ServiceCollectionExtensions
 
         // Registry types
         services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();
+        services.AddEcrRegistry();
+        services.AddEcrPublicRegistry();
         return services;
     }
 }
