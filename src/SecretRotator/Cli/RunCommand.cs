@@ -5,20 +5,20 @@ using SecretRotator.Rotation;
 
 namespace SecretRotator.Cli;
 
-internal sealed class RunCommand(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure)
+internal sealed class RunCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure)
 {
     public async Task<int> ExecuteAsync(ParseResult parse, CancellationToken shutdown)
     {
-        await using var services = CommandServices.Build(parse, configure);
-        var config = await CommandServices.LoadConfigAsync(services, parse, stderr);
+        await using var services = CommandServices.Build(parse, o, configure);
+        var config = await CommandServices.LoadConfigAsync(services, parse.GetValue(o.Config), stderr);
         if (config is null) return CliApp.ExitUsage;
 
         var options = new RunOptions
         {
-            Secret = parse.GetValue(CliApp.Secret),
-            Namespaces = parse.GetValue(CliApp.Namespace) ?? [],
-            DryRun = parse.GetValue(CliApp.DryRun),
-            Force = parse.GetValue(CliApp.Force),
+            Secret = parse.GetValue(o.Secret),
+            Namespaces = parse.GetValue(o.Namespace) ?? [],
+            DryRun = parse.GetValue(o.DryRun),
+            Force = parse.GetValue(o.Force),
         };
         if (options.Secret is { } only && config.Secrets.All(s => s.Name != only))
         {
