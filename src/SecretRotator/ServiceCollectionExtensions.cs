@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Configuration;
 using SecretRotator.Registries;
+using SecretRotator.Registries.Acr;
+using SecretRotator.Registries.Gcr;
 using SecretRotator.Registries.Static;
 using SecretRotator.Telemetry;
 
@@ -19,6 +21,8 @@ public static class ServiceCollectionExtensions
 
         // Registry types
         services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();
+        services.AddAcrRegistry();
+        services.AddGcrRegistry();
         return services;
     }
 }
