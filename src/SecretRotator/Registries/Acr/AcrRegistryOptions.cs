@@ -32,7 +32,7 @@ public sealed record AcrRegistryOptions(
     internal static AcrRegistryOptions Parse(ConfigMap map)
     {
         var server = map.GetString("server", required: true) ?? "";
-        if (server.Length > 0 && Uri.CheckHostName(server.Split(':')[0]) == UriHostNameType.Unknown)
+        if (server.Length > 0 && !IsRegistryHost(server))
             map.Error("server", "must be a registry host name such as myregistry.azurecr.io (no scheme or path)");
 
         var auth = AzureAuthMode.Default;
@@ -49,6 +49,12 @@ public sealed record AcrRegistryOptions(
         var endpoint = ParseUrl(map, "endpoint") ?? (server.Length > 0 && Uri.TryCreate($"https://{server}", UriKind.Absolute, out var u) ? u : new Uri("https://invalid"));
         return new AcrRegistryOptions(server, auth, map.GetString("clientId"), map.GetString("tenantId"), scope, endpoint);
     }
+
+    /// <summary>A dockerconfigjson key as registries use it: host or host:port, no scheme, path or credentials.</summary>
+    internal static bool IsRegistryHost(string value) =>
+        Uri.TryCreate($"https://{value}", UriKind.Absolute, out var uri)
+        && string.Equals(uri.Authority, value, StringComparison.OrdinalIgnoreCase)
+        && uri.AbsolutePath == "/" && uri.UserInfo.Length == 0 && uri.Query.Length == 0 && uri.Fragment.Length == 0;
 
     internal static Uri? ParseUrl(ConfigMap map, string key)
     {

@@ -20,7 +20,7 @@ public sealed record GcrRegistryOptions(
     internal static GcrRegistryOptions Parse(ConfigMap map)
     {
         var servers = map.GetStringList("servers", required: true, allowScalar: false);
-        foreach (var server in servers.Where(s => Uri.CheckHostName(s.Split(':')[0]) == UriHostNameType.Unknown))
+        foreach (var server in servers.Where(s => !AcrRegistryOptions.IsRegistryHost(s)))
             map.Error("servers", $"'{server}' is not a registry host name such as gcr.io or us-docker.pkg.dev");
         if (servers.Distinct(StringComparer.OrdinalIgnoreCase).Count() != servers.Count)
             map.Error("servers", "lists a server twice");
