@@ -1,9 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;
 using SecretRotator.Registries.Gcr;
 using SecretRotator.Registries.Static;
+using SecretRotator.Rotation;
 using SecretRotator.Telemetry;
 
 namespace SecretRotator;
@@ -18,6 +20,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RotatorMetrics>();
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<IValueResolver, ValueResolver>();
+        services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(
+            sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(), []));
+        services.AddSingleton<CredentialFetcher>();
+        services.AddSingleton<RotationRunner>();
 
         // Registry types
         services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();
