@@ -75,6 +75,35 @@ public sealed class GcrRegistryProviderTests
     }
 
     [Fact]
+    public async Task GetCredentialAsync_WorkloadIdentityFederationFile_ExchangesSubjectTokenAtSts()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        rig.Google.ExpiresInSeconds = 900;
+        var subjectTokenFile = rig.WriteFile("k8s-token", rig.Google.SubjectToken);
+        rig.Environment["GOOGLE_APPLICATION_CREDENTIALS"] = rig.WriteFile("federation.json", rig.Google.ExternalAccountJson(subjectTokenFile));
+        var issuedAt = rig.Time.GetUtcNow();
+
+        var credential = await rig.Provider.GetCredentialAsync(rig.Registry("servers: [us-docker.pkg.dev]"), Ct);
+
+        Assert.StartsWith("ya29.federated-", credential.Entries[0].Password, StringComparison.Ordinal);
+        Assert.Equal(issuedAt.AddMinutes(15), credential.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task GetCredentialAsync_FederationSubjectTokenRejected_FailsWithStsDescription()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        var subjectTokenFile = rig.WriteFile("k8s-token", "a-token-sts-does-not-trust");
+        var file = rig.WriteFile("federation.json", rig.Google.ExternalAccountJson(subjectTokenFile));
+
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => rig.Provider.GetCredentialAsync(rig.Registry($"servers: [gcr.io]\ncredentialsFile: {file}"), Ct));
+
+        Assert.Equal("auth_failed", ex.Reason);
+        Assert.Contains("The ID Token provided is invalid.", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("a-token-sts-does-not-trust", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetCredentialAsync_MetadataServer_SendsFlavorHeaderAndScope()
     {
         await using var rig = await GcrTestRig.StartAsync();

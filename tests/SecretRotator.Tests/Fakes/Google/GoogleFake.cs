@@ -44,6 +44,7 @@ public sealed class GoogleFake : IAsyncDisposable
         _host = await LoopbackHost.StartAsync(app =>
         {
             app.MapPost("/token", (RequestDelegate)TokenAsync);
+            app.MapPost("/sts", (RequestDelegate)StsExchangeAsync);
             app.MapGet("/computeMetadata/v1/instance/service-accounts/default/token", (RequestDelegate)MetadataTokenAsync);
             app.MapPost("/v1/projects/-/serviceAccounts/{*rest}", (RequestDelegate)GenerateAccessTokenAsync);
         });
@@ -101,6 +102,49 @@ public sealed class GoogleFake : IAsyncDisposable
         if (!scope.Split(' ').Intersect(["https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/iam"]).Any()) return ("invalid_scope", "Invalid OAuth scope or ID token audience provided.");
         VerifiedScopes.Enqueue(scope);
         return null;
+    }
+
+    /// <summary>The workload identity pool's audience an external account file names; STS checks it.</summary>
+    public string PoolAudience { get; init; } = "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/pool/providers/k8s";
+    /// <summary>The external identity token (e.g. a projected Kubernetes service account token) STS trusts.</summary>
+    public string SubjectToken { get; init; } = "k8s-sa-token-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A workload identity federation credential file reading its subject token from a file.</summary>
+    public string ExternalAccountJson(string subjectTokenFile) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["type"] = "external_account",
+        ["audience"] = PoolAudience,
+        ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
+        ["token_url"] = new Uri(BaseAddress, "sts").AbsoluteUri,
+        ["credential_source"] = new Dictionary<string, string> { ["file"] = subjectTokenFile },
+    });
+
+    private async Task StsExchangeAsync(HttpContext ctx)
+    {
+        Interlocked.Increment(ref _tokenRequests);
+        var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
+        string? problem =
+            form["grant_type"] != "urn:ietf:params:oauth:grant-type:token-exchange" ? "Invalid grant_type."
+            : form["audience"] != PoolAudience ? "Invalid audience."
+            : form["subject_token"] != SubjectToken ? "The ID Token provided is invalid."
+            : !form["scope"].ToString().Split(' ').Contains("https://www.googleapis.com/auth/cloud-platform") ? "Invalid scope."
+            : null;
+        if (problem is not null)
+        {
+            ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await ctx.Response.WriteAsJsonAsync(new Dictionary<string, string> { ["error"] = "invalid_grant", ["error_description"] = problem }, ctx.RequestAborted);
+            return;
+        }
+        VerifiedScopes.Enqueue(form["scope"].ToString());
+        var token = "ya29.federated-" + Guid.NewGuid().ToString("N");
+        IssuedTokens.Enqueue(token);
+        await ctx.Response.WriteAsJsonAsync(new Dictionary<string, object>
+        {
+            ["access_token"] = token,
+            ["issued_token_type"] = "urn:ietf:params:oauth:token-type:access_token",
+            ["token_type"] = "Bearer",
+            ["expires_in"] = ExpiresInSeconds,
+        }, ctx.RequestAborted);
     }
 
     private async Task MetadataTokenAsync(HttpContext ctx)
