@@ -20,7 +20,6 @@ public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, T
     public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
     {
         var options = (GcrRegistryOptions)registry.Options;
-        // A new credential per fetch: the library's own token cache would hand back a token of unknown age.
         var signIn = await loader.LoadAsync(registry.Name, options, cancellationToken);
 
         // expires_in counts from when the server answered; taking our clock before asking keeps the expiry
@@ -40,8 +39,17 @@ public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, T
     {
         try
         {
-            // Retries of transient token endpoint failures (5xx, network) are the library's: bounded exponential backoff.
-            await ((ITokenAccess)signIn.Credential).GetAccessTokenForRequestAsync(cancellationToken: cancellationToken);
+            // Always a new token, never one the library cached (application default credentials are shared
+            // process-wide): its expires_in must count from the request we timed. Transient token endpoint
+            // failures (5xx, network) are retried inside these calls with the library's bounded backoff.
+            var token = signIn.Credential.UnderlyingCredential switch
+            {
+                ServiceCredential s => await s.RequestAccessTokenAsync(cancellationToken) ? s.Token : null,
+                UserCredential u => await u.RefreshTokenAsync(cancellationToken) ? u.Token : null,
+                _ => null,
+            };
+            return token ?? throw new RegistryException("invalid_token",
+                $"registry {registry}: {signIn.Description} gave no token response, so the token's expiry is unknown");
         }
         catch (TokenResponseException ex)
         {
@@ -62,14 +70,6 @@ public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, T
             // E.g. a metadata server that is not there, or an external account whose subject token cannot be read.
             throw new RegistryException("auth_failed", $"registry {registry}: Google token request via {signIn.Description} failed: {ex.Message}", ex);
         }
-
-        return signIn.Credential.UnderlyingCredential switch
-        {
-            ServiceCredential s when s.Token is { } t => t,
-            UserCredential u when u.Token is { } t => t,
-            _ => throw new RegistryException("invalid_token",
-                $"registry {registry}: {signIn.Description} does not expose its token response, so the token's expiry is unknown"),
-        };
     }
 
     [LoggerMessage(EventId = 2150, Level = LogLevel.Information, Message = "Registry {Registry}: Google access token via {Identity} for {ServerCount} servers, expires {ExpiresAt:O}")]
