@@ -49,16 +49,30 @@ public sealed class AcrRegistryProviderTests
     public async Task SignIn_LoopbackAuthorityHost_CompletesWellUnderOneSecond()
     {
         await using var rig = await AcrTestRig.StartAsync();
-        var signIn = rig.Credentials.Resolve("acr", (AcrRegistryOptions)rig.Registry("acr").Options);
+        var options = (AcrRegistryOptions)rig.Registry("acr").Options;
+        // The first sign-in in a process pays for JIT and TLS set-up (seconds on a loaded machine); it is
+        // bounded loosely, which still catches a wait on instance discovery (about 20 s without the fix).
+        var warmUp = Stopwatch.StartNew();
+        await SignInWithNewCredentialAsync(rig, options);
+        Assert.True(warmUp.Elapsed < TimeSpan.FromSeconds(10), $"first sign-in took {warmUp.Elapsed}");
 
         var stopwatch = Stopwatch.StartNew();
-        var token = await rig.EntraTokens.GetTokenAsync(signIn, AcrRegistryOptions.DefaultScope, "acr", Ct);
+        var token = await SignInWithNewCredentialAsync(rig, options);
         stopwatch.Stop();
+        TestContext.Current.TestOutputHelper?.WriteLine($"first sign-in {warmUp.Elapsed.TotalMilliseconds:F0} ms, second {stopwatch.Elapsed.TotalMilliseconds:F0} ms");
 
-        // Without DisableInstanceDiscovery the library would first wait on the public cloud's discovery endpoint.
         Assert.False(AzureCredentialFactory.IsKnownCloud(rig.Entra.AuthorityHost));
-        Assert.Equal(Assert.Single(rig.Entra.IssuedTokens), token.Token);
+        Assert.Equal(2, rig.Entra.TokenRequests);
+        Assert.Equal(rig.Entra.IssuedTokens.Last(), token);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1), $"sign-in took {stopwatch.Elapsed}");
+    }
+
+    /// <summary>A new factory and cache each time: a new credential (and MSAL client) that must really sign in.</summary>
+    private static async Task<string> SignInWithNewCredentialAsync(AcrTestRig rig, AcrRegistryOptions options)
+    {
+        var factory = new AzureCredentialFactory(rig.Environment) { Transport = Fakes.Azure.TestCertificate.TrustingTransport() };
+        var cache = new EntraTokenCache(rig.Time, new Microsoft.Extensions.Logging.Testing.FakeLogger<EntraTokenCache>());
+        return (await cache.GetTokenAsync(factory.Resolve("acr", options), AcrRegistryOptions.DefaultScope, "acr", Ct)).Token;
     }
 
     [Fact]
