@@ -16,7 +16,8 @@ public sealed class ProcessEnvironmentGroup;
 public sealed class ProcessEnvironmentTests : IDisposable
 {
     private static readonly string[] Variables =
-        ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST", "AZURE_CLIENT_SECRET", "AZURE_USERNAME"];
+        ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST", "AZURE_CLIENT_SECRET", "AZURE_USERNAME",
+         "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT"];
 
     private readonly Dictionary<string, string?> _saved = Variables.ToDictionary(v => v, Environment.GetEnvironmentVariable);
 
@@ -52,5 +53,30 @@ public sealed class ProcessEnvironmentTests : IDisposable
         var credentials = new AzureCredentialFactory(new ProcessEnvironmentVariables()) { Transport = Fakes.Azure.TestCertificate.TrustingTransport() };
         var cache = new EntraTokenCache(rig.Time, new Microsoft.Extensions.Logging.Testing.FakeLogger<EntraTokenCache>());
         return new AcrRegistryProvider(credentials, cache, rig.Exchange, new Microsoft.Extensions.Logging.Testing.FakeLogger<AcrRegistryProvider>());
+    }
+
+    [Fact]
+    public async Task GetCredentialAsync_UserAssignedManagedIdentity_UsesTenantFromTokenForExchange()
+    {
+        await using var rig = await AcrTestRig.StartAsync();
+        await using var identity = await new Fakes.Azure.ManagedIdentityFake { TenantId = rig.Entra.TenantId }.StartAsync();
+        foreach (var name in Variables) Environment.SetEnvironmentVariable(name, null);
+        Environment.SetEnvironmentVariable("IDENTITY_ENDPOINT", identity.Endpoint.AbsoluteUri);
+        Environment.SetEnvironmentVariable("IDENTITY_HEADER", identity.IdentityHeader);
+        var acr = await new Fakes.Azure.AcrExchangeFake
+        {
+            Servers = ["myregistry.azurecr.io"],
+            TenantId = rig.Entra.TenantId,
+            AcceptsAccessToken = t => identity.IssuedTokens.Contains(t),
+        }.StartAsync();
+        await using var _ = acr;
+        var registry = rig.Registry("acr", auth: "managed", extra: $"clientId: {identity.ClientId}").WithEndpoint(acr.Endpoint);
+
+        var credential = await NewProvider(rig).GetCredentialAsync(registry, TestContext.Current.CancellationToken);
+
+        Assert.Empty(identity.Rejections);
+        Assert.Equal(Assert.Single(acr.IssuedRefreshTokens), credential.Entries[0].Password);
+        Assert.Equal(rig.Entra.TenantId, Assert.Single(acr.Exchanges)["tenant"]);
+        Assert.Equal(0, rig.Entra.TokenRequests);
     }
 }
