@@ -60,8 +60,11 @@ public sealed partial class RotationRunner(
             foreach (var registry in target.Registries.Where(r => options.Force || IsDue(r, target, existing, now, config.Settings.RefreshBefore)))
                 due[registry] = config.Registry(registry);
         }
-        var (fresh, registryResults) = await fetcher.FetchAsync(due.Values, early.Token);
+        var (fresh, registryResults) = await fetcher.FetchAsync(due.Values, config.Settings.Verify, early.Token);
 
+        var accounts = clusterWide
+            ? await ServiceAccountIndex.ListAsync(client, targets.SelectMany(t => t.ServiceAccounts), early.Token)
+            : ServiceAccountIndex.Empty;
         var writer = new SecretWriter(client, config.Settings.Adopt);
         var patcher = new ServiceAccountPatcher(client);
         await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism = config.Settings.Concurrency }, async (item, _) =>
@@ -73,7 +76,7 @@ public sealed partial class RotationRunner(
                 return;
             }
             results.Add(await ApplyAsync(item.Target, item.Namespace, listing.Secrets.GetValueOrDefault((item.Namespace, item.Target.Name)),
-                fresh, registryResults, writer, patcher, options.DryRun, now, deadline.Token));
+                fresh, registryResults, writer, patcher, accounts, options.DryRun, now, deadline.Token));
         });
 
         if (config.Settings.Prune && options.Secret is null && !resolutionFailed && !shutdown.IsCancellationRequested)
@@ -92,7 +95,7 @@ public sealed partial class RotationRunner(
 
     private static async Task<TargetResult> ApplyAsync(SecretTarget target, string ns, V1Secret? existing,
         Dictionary<string, Registries.RegistryCredential> fresh, Dictionary<string, RegistryResult> registryResults,
-        SecretWriter writer, ServiceAccountPatcher patcher, bool dryRun, DateTimeOffset now, CancellationToken cancellationToken)
+        SecretWriter writer, ServiceAccountPatcher patcher, ServiceAccountIndex accounts, bool dryRun, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var desired = SecretBuilder.Build(target, ns, fresh, existing, now);
         string? RegistryErrors() => desired.MissingRegistries.Count == 0 ? null : string.Join("; ",
@@ -105,7 +108,7 @@ public sealed partial class RotationRunner(
         {
             foreach (var account in target.ServiceAccounts)
             {
-                if (await patcher.EnsureAsync(target.Name, ns, account, dryRun, cancellationToken) is { } failure) return failure;
+                if (await patcher.EnsureAsync(target.Name, ns, account, dryRun, cancellationToken, accounts.Find(ns, account)) is { } failure) return failure;
             }
         }
         // Written with the registries that worked, but a registry is missing: the target is not fully done.

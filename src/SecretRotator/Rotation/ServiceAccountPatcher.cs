@@ -16,21 +16,25 @@ public sealed class ServiceAccountPatcher(IKubernetes kubernetes)
     private const int MaxConflictRetries = 5;
 
     /// <summary>Returns null on success, else a failed result.</summary>
-    public Task<TargetResult?> EnsureAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken) =>
-        ModifyAsync(secret, ns, account, dryRun, add: true, cancellationToken);
+    /// <param name="listed">The account as the run's LIST saw it, if listed: saves the GET, and every request when nothing changes.</param>
+    public Task<TargetResult?> EnsureAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, V1ServiceAccount? listed = null) =>
+        ModifyAsync(secret, ns, account, dryRun, add: true, cancellationToken, listed);
 
     /// <summary>Removes the entry only if this tool added it.</summary>
     public Task<TargetResult?> RemoveAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken) =>
         ModifyAsync(secret, ns, account, dryRun, add: false, cancellationToken);
 
-    private async Task<TargetResult?> ModifyAsync(string secret, string ns, string account, bool dryRun, bool add, CancellationToken cancellationToken)
+    private async Task<TargetResult?> ModifyAsync(string secret, string ns, string account, bool dryRun, bool add, CancellationToken cancellationToken,
+        V1ServiceAccount? listed = null)
     {
         for (var attempt = 0; ; attempt++)
         {
             var verb = "get";
             try
             {
-                var sa = await kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken);
+                var sa = attempt == 0 && listed is not null
+                    ? listed
+                    : await kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken);
                 if (!(add ? Add(sa, secret) : Remove(sa, secret)) || dryRun) return null;
                 verb = "update";
                 await kubernetes.CoreV1.ReplaceNamespacedServiceAccountAsync(sa, account, ns, cancellationToken: cancellationToken);

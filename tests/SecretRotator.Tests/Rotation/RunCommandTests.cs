@@ -236,6 +236,23 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_GlobTargetsInSteadyState_CheckServiceAccountsWithOneListAndNoGets()
+    {
+        await using var h = await RotatorHarness.StartAsync([.. Enumerable.Range(0, 30).Select(i => $"team-{i}")]);
+        var config = Config(h, "names: [\"team-*\"]", serviceAccounts: "[default]");
+        await h.RunCliAsync("run", "--config", config);
+        h.Api.ClearJournal();
+
+        var result = await h.RunCliAsync("run", "--config", config);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(30, h.Api.ListServiceAccounts().Count(sa => sa.ImagePullSecrets?.Any(r => r.Name == "regcred") == true));
+        Assert.Equal(1, h.Api.CountRequests("list", "serviceaccounts"));
+        Assert.Equal(0, h.Api.CountRequests("get", "serviceaccounts"));
+        Assert.Equal(3, h.Api.Journal.Count); // namespaces, secrets, service accounts: one LIST each
+    }
+
+    [Fact]
     public async Task Run_DryRun_WritesNothingAndPrintsPlan()
     {
         await using var h = await RotatorHarness.StartAsync("default", "team-a");
