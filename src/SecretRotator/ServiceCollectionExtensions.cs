@@ -4,7 +4,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
+using SecretRotator.Registries.Acr;
 using SecretRotator.Registries.Ecr;
+using SecretRotator.Registries.Gcr;
 using SecretRotator.Registries.Static;
 using SecretRotator.Registries.Verification;
 using SecretRotator.Rotation;
@@ -36,6 +38,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();
         services.AddEcrRegistry();
         services.AddEcrPublicRegistry();
+        services.AddAcrRegistry();
+        services.AddGcrRegistry();
         return services;
     }
 }
