@@ -92,7 +92,7 @@ public sealed class MetricsEndpointTests
         first.Metrics.TokenRequest("only-in-first", TokenOutcomes.Success);
         second.Metrics.TokenRequest("only-in-second", TokenOutcomes.Failure);
 
-        var firstText = PrometheusText.Write(first.Services.GetRequiredService<MetricsCollector>().Collect());
+        var firstText = PrometheusText.Write(first.Collector.Collect());
 
         Assert.Contains("only-in-first", firstText, StringComparison.Ordinal);
         Assert.DoesNotContain("only-in-second", firstText, StringComparison.Ordinal);
@@ -106,7 +106,7 @@ public sealed class MetricsEndpointTests
         host.Metrics.SecretWrite("regcred", WriteOutcomes.Updated);
         host.Metrics.SecretWrite("regcred", WriteOutcomes.Unchanged);
 
-        var samples = Exposition.Parse(PrometheusText.Write(host.Services.GetRequiredService<MetricsCollector>().Collect()));
+        var samples = Exposition.Parse(PrometheusText.Write(host.Collector.Collect()));
 
         Assert.Equal(2, Exposition.Single(samples, "secret_rotator_secret_writes_total", ("outcome", "updated")).Value);
         Assert.Equal(1, Exposition.Single(samples, "secret_rotator_secret_writes_total", ("outcome", "unchanged")).Value);

@@ -27,6 +27,8 @@ internal sealed class TelemetryHost : IAsyncDisposable
 
     public RotatorMetrics Metrics => _services.GetRequiredService<RotatorMetrics>();
 
+    public MetricsCollector Collector => _services.GetRequiredService<MetricsCollector>();
+
     public IMetricsPublisher Publisher => _services.GetRequiredService<IMetricsPublisher>();
 
     public FakeLogCollector Logs => _services.GetFakeLogCollector();
