@@ -51,5 +51,13 @@ internal sealed class TelemetryHost : IAsyncDisposable
         metrics.RunDuration(TimeSpan.FromSeconds(1.5));
     }
 
+    /// <summary>Every sample name the rotator exports (with _bucket/_sum/_count), from a real collection.</summary>
+    public static async Task<HashSet<string>> ExportedSampleNamesAsync()
+    {
+        await using var host = new TelemetryHost();
+        host.RecordRun(DateTimeOffset.UnixEpoch, "ghcr");
+        return host.Collector.Collect().SelectMany(f => f.Samples).Select(s => s.Name).ToHashSet();
+    }
+
     public async ValueTask DisposeAsync() => await _services.DisposeAsync();
 }
