@@ -9,14 +9,17 @@ namespace SecretRotator.Tests.Fakes.Telemetry;
 internal static class ExternalTool
 {
     /// <summary>Path of the tool; when missing, fails under CI=true (CI must have installed it), else skips.</summary>
-    public static string Require(string name)
+    public static string Require(string name) =>
+        Require(name, string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase));
+
+    public static string Require(string name, bool ci)
     {
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
         if (path is not null) return path;
 
         var message = $"'{name}' is not installed; run scripts/install-deps.sh";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(message);
+        if (ci) Assert.Fail(message);
         Assert.Skip(message);
         return name;
     }

@@ -6,13 +6,13 @@ namespace SecretRotator.Tests.Fakes.Telemetry;
 /// </summary>
 internal static class Poll
 {
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string failure, CancellationToken ct)
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, Func<string> failure, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         var giveUpAt = DateTime.UtcNow + deadline;
         while (!await condition())
         {
-            if (DateTime.UtcNow > giveUpAt) Assert.Fail(failure);
+            if (DateTime.UtcNow > giveUpAt) Assert.Fail(failure());
             await timer.WaitForNextTickAsync(ct);
         }
     }

@@ -29,7 +29,8 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         var tool = ExternalTool.Require("prometheus-pushgateway");
         var port = ExternalTool.FreePort();
-        return StartAsync(tool, [$"--web.listen-address=127.0.0.1:{port}"], port, null, ct);
+        // Debian defaults --persistence.file to /var/lib/prometheus/pushgateway.data: keep each test's gateway in memory.
+        return StartAsync(tool, [$"--web.listen-address=127.0.0.1:{port}", "--persistence.file="], port, null, ct);
     }
 
     /// <summary>Prometheus scraping <paramref name="target"/> every second (honor_labels, as for a Pushgateway).</summary>
@@ -66,7 +67,7 @@ internal sealed class ServerProcess : IAsyncDisposable
                 if (process.HasExited) Assert.Fail($"{tool} exited with {process.ExitCode}:\n{server.Output}");
                 try { return (await http.GetAsync("-/ready", ct)).IsSuccessStatusCode; }
                 catch (HttpRequestException) { return false; } // not listening yet
-            }, TimeSpan.FromSeconds(30), $"{tool} did not become ready:\n{server.Output}", ct);
+            }, TimeSpan.FromSeconds(30), () => $"{tool} did not become ready:\n{server.Output}", ct);
             return server;
         }
         catch
