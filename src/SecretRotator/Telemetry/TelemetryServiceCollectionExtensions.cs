@@ -11,7 +11,7 @@ public static class TelemetryServiceCollectionExtensions
     /// <summary>
     /// Registers metrics end to end: <see cref="RotatorMetrics"/>, the collector behind /metrics and the Pushgateway push,
     /// OTLP export (when OTEL_EXPORTER_OTLP_ENDPOINT is set), <see cref="IMetricsPublisher"/>, <see cref="MetricsServer"/>
-    /// and health checks. OTEL_* settings come from the registered IConfiguration, else from environment variables.
+    /// and health checks. OTEL_* settings come from environment variables (see <see cref="OtelConfiguration"/>).
     /// </summary>
     public static IServiceCollection AddSecretRotatorTelemetry(this IServiceCollection services, Action<TelemetryOptions>? configure = null)
     {
@@ -22,8 +22,7 @@ public static class TelemetryServiceCollectionExtensions
 
         services.TryAddSingleton<MetricsCollector>();
         services.TryAddSingleton(sp => new OtlpMetricsExporter(
-            sp.GetService<IConfiguration>() ?? new ConfigurationBuilder().AddEnvironmentVariables().Build(),
-            sp.GetRequiredService<ILogger<OtlpMetricsExporter>>()));
+            OtelConfiguration(sp.GetService<IConfiguration>()), sp.GetRequiredService<ILogger<OtlpMetricsExporter>>()));
         // The listeners must exist before the first measurement, so building RotatorMetrics builds them first.
         services.Replace(ServiceDescriptor.Singleton(sp =>
         {
@@ -38,5 +37,16 @@ public static class TelemetryServiceCollectionExtensions
         services.TryAddSingleton<MetricsServer>();
         services.AddHealthChecks();
         return services;
+    }
+
+    /// <summary>
+    /// Where OTEL_* settings are read: the process environment (the standard; the CLI's own IConfiguration only sees
+    /// SECRET_ROTATOR_-prefixed variables), overridden by the registered IConfiguration when there is one.
+    /// </summary>
+    internal static IConfiguration OtelConfiguration(IConfiguration? registered)
+    {
+        var builder = new ConfigurationBuilder().AddEnvironmentVariables();
+        if (registered is not null) builder.AddConfiguration(registered);
+        return builder.Build();
     }
 }

@@ -67,6 +67,24 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task StartAsync_PortOnly_ListensOnAllInterfacesIncludingLoopback()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = new TelemetryHost();
+        host.Metrics.TokenRequest("ghcr", TokenOutcomes.Success);
+        await using var server = host.Services.GetRequiredService<MetricsServer>();
+        var port = ExternalTool.FreePort();
+
+        var address = await server.StartAsync(port, ct);
+
+        Assert.Equal(port, address.Port);
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), ct);
+        Assert.Contains("secret_rotator_token_requests_total{outcome=\"success\",registry=\"ghcr\"} 1", text, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => server.StartAsync(port, ct));
+    }
+
+    [Fact]
     public async Task Healthz_ACheckUnhealthy_Returns503()
     {
         var ct = TestContext.Current.CancellationToken;

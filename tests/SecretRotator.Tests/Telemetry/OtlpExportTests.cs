@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Telemetry;
 using SecretRotator.Tests.Fakes.Telemetry;
@@ -46,5 +47,28 @@ public sealed class OtlpExportTests
 
         Assert.False(exporter.Enabled);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), l => l.Id.Id == 3004);
+    }
+
+    [Fact]
+    public void OtelConfiguration_CliConfigurationWithoutThem_StillReadsProcessEnvironment()
+    {
+        // The CLI's IConfiguration only holds SECRET_ROTATOR_* variables; OTEL_* must still come from the environment.
+        // PATH stands in for an OTEL_* variable: setting one here would leak into tests running in parallel.
+        var cli = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" }).Build();
+
+        var configuration = TelemetryServiceCollectionExtensions.OtelConfiguration(cli);
+
+        Assert.Equal(Environment.GetEnvironmentVariable("PATH"), configuration["PATH"]);
+        Assert.Equal("Information", configuration["Logging:LogLevel:Default"]);
+    }
+
+    [Fact]
+    public void OtelConfiguration_RegisteredValue_OverridesTheEnvironment()
+    {
+        var registered = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PATH"] = "/from/registered" }).Build();
+
+        var configuration = TelemetryServiceCollectionExtensions.OtelConfiguration(registered);
+
+        Assert.Equal("/from/registered", configuration["PATH"]);
     }
 }
