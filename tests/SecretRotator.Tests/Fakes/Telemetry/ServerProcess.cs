@@ -28,16 +28,14 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static Task<ServerProcess> StartPushgatewayAsync(CancellationToken ct)
     {
         var tool = ExternalTool.Require("prometheus-pushgateway");
-        var port = ExternalTool.FreePort();
         // Debian defaults --persistence.file to /var/lib/prometheus/pushgateway.data: keep each test's gateway in memory.
-        return StartAsync(tool, [$"--web.listen-address=127.0.0.1:{port}", "--persistence.file="], port, null, ct);
+        return StartAsync(tool, port => [$"--web.listen-address=127.0.0.1:{port}", "--persistence.file="], null, ct);
     }
 
     /// <summary>Prometheus scraping <paramref name="target"/> every second (honor_labels, as for a Pushgateway).</summary>
     public static Task<ServerProcess> StartPrometheusAsync(Uri target, CancellationToken ct)
     {
         var tool = ExternalTool.Require("prometheus");
-        var port = ExternalTool.FreePort();
         var dir = Directory.CreateTempSubdirectory("secret-rotator-prom-").FullName;
         var config = Path.Combine(dir, "prometheus.yml");
         File.WriteAllText(config, $"""
@@ -50,38 +48,59 @@ internal sealed class ServerProcess : IAsyncDisposable
                 static_configs:
                   - targets: ["{target.Authority}"]
             """);
-        return StartAsync(tool, [
+        return StartAsync(tool, port => [
             $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(dir, "data")}",
-            $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"], port, dir, ct);
+            $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"], dir, ct);
     }
 
-    private static async Task<ServerProcess> StartAsync(string tool, string[] args, int port, string? dir, CancellationToken ct)
+    /// <summary>Starts on a free port; a second try covers the port being taken between probing and binding.</summary>
+    private static async Task<ServerProcess> StartAsync(string tool, Func<int, string[]> args, string? dir, CancellationToken ct)
     {
-        var process = ExternalTool.Start(tool, args, dir ?? Path.GetTempPath(), out var output);
-        var server = new ServerProcess(process, output, new Uri($"http://127.0.0.1:{port}/"), dir);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            using var http = new HttpClient { BaseAddress = server.Address };
-            await Poll.UntilAsync(async () =>
+            var port = ExternalTool.FreePort();
+            var process = ExternalTool.Start(tool, args(port), dir ?? Path.GetTempPath(), out var output);
+            var server = new ServerProcess(process, output, new Uri($"http://127.0.0.1:{port}/"), dir);
+            try
             {
-                if (process.HasExited) Assert.Fail($"{tool} exited with {process.ExitCode}:\n{server.Output}");
-                try { return (await http.GetAsync("-/ready", ct)).IsSuccessStatusCode; }
-                catch (HttpRequestException) { return false; } // not listening yet
-            }, TimeSpan.FromSeconds(30), () => $"{tool} did not become ready:\n{server.Output}", ct);
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
+                if (await server.WaitReadyAsync(ct)) return server;
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+            var exited = $"{tool} exited with {process.ExitCode}:\n{server.Output}";
+            await server.DisposeProcessAsync();
+            if (attempt == 2) Assert.Fail(exited);
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>True once /-/ready answers 200; false if the process exited first.</summary>
+    private async Task<bool> WaitReadyAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = Address };
+        var ready = false;
+        await Poll.UntilAsync(async () =>
+        {
+            if (_process.HasExited) return true;
+            try { ready = (await http.GetAsync("-/ready", ct)).IsSuccessStatusCode; }
+            catch (HttpRequestException) { ready = false; } // not listening yet
+            return ready;
+        }, TimeSpan.FromSeconds(30), () => $"{_process.StartInfo.FileName} did not become ready:\n{Output}", ct);
+        return ready;
+    }
+
+    private async Task DisposeProcessAsync()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
         _process.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DisposeProcessAsync();
         if (_tempDirectory is not null) Directory.Delete(_tempDirectory, recursive: true);
     }
 }
