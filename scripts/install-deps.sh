@@ -34,7 +34,12 @@ fi
 cleanup() { if [ "$created_policy" = true ]; then $sudo rm -f "$policy"; fi; }
 trap cleanup EXIT
 
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
+install() { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"; }
+# Package lists that know the names can still be too old to download from; refresh them once and retry.
+if ! install; then
+  $sudo apt-get update -q
+  install
+fi
 
 # Belt and braces: where services are managed (systemd hosts), stop and disable the packaged units.
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
