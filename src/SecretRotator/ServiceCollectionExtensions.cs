@@ -3,6 +3,7 @@ using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Static;
+using SecretRotator.Registries.Verification;
 using SecretRotator.Rotation;
 using SecretRotator.Telemetry;
 
@@ -20,6 +21,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValueResolver, ValueResolver>();
         services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(
             sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(), []));
+        // settings.verify: one login per fetched entry; bounded so an unreachable registry cannot eat the run's timeout.
+        services.AddHttpClient(RegistryVerifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<IRegistryVerifier, RegistryVerifier>();
         services.AddSingleton<CredentialFetcher>();
         services.AddSingleton<RotationRunner>();
 
