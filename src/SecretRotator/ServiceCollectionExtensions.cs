@@ -20,8 +20,7 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddSecretRotator(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddMetrics();
-        services.AddSingleton<RotatorMetrics>();
+        services.AddSecretRotatorTelemetry(); // RotatorMetrics, /metrics, Pushgateway and OTLP publishing
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<IValueResolver, ValueResolver>();
         services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(

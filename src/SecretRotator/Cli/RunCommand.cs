@@ -2,6 +2,7 @@ using System.CommandLine;
 using k8s.Exceptions;
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Rotation;
+using SecretRotator.Telemetry;
 
 namespace SecretRotator.Cli;
 
@@ -26,6 +27,9 @@ internal sealed class RunCommand(CliOptions o, TextWriter stdout, TextWriter std
             return CliApp.ExitUsage;
         }
 
+        await using var metricsServer = services.GetRequiredService<MetricsServer>();
+        if (parse.GetValue(o.MetricsPort) is { } port) await metricsServer.StartAsync(port, shutdown);
+
         RunReport report;
         try
         {
@@ -43,6 +47,12 @@ internal sealed class RunCommand(CliOptions o, TextWriter stdout, TextWriter std
                 ? "error: interrupted before any secret was written"
                 : $"error: run timeout {Configuration.Duration.Format(config.Settings.Timeout)} reached before any secret was written");
             return CliApp.ExitFailed;
+        }
+        finally
+        {
+            // Pushed even after SIGTERM (hence no token); bounded by its own timeout; a failed push is logged
+            // and never changes the exit code.
+            if (!options.DryRun) await services.GetRequiredService<IMetricsPublisher>().PublishAsync(config, CancellationToken.None);
         }
         await RunSummary.WriteAsync(stdout, report);
         return report.ExitCode;
