@@ -37,7 +37,8 @@ public sealed class ConfigMap
     public void Error(string key, string message)
     {
         var node = Find(key);
-        if (node is null) ErrorAt(_node, Path, $"{key}: {message}");
+        // A missing key is reported at its mapping's position, but under the key's own path like every other error.
+        if (node is null) ErrorAt(_node, Child(key), message);
         else ErrorAt(node, Child(key), message);
     }
 

@@ -1,0 +1,91 @@
+using SecretRotator.Configuration;
+using SecretRotator.Registries;
+using SecretRotator.Registries.Static;
+
+namespace SecretRotator.Tests.Configuration;
+
+/// <summary>A valid config covering every section, and helpers to parse variants of it.</summary>
+internal static class TestConfigs
+{
+    public const string FileName = "rotator.yaml";
+    public const string TokenVariable = "SECRET_ROTATOR_TEST_TOKEN";
+    public const string UnsetVariable = "SECRET_ROTATOR_TEST_UNSET_5E1F";
+
+    /// <summary>An existing file for {file: PATH} sources (parsing checks it exists, never reads it).</summary>
+    public static readonly string PasswordFile = CreatePasswordFile();
+
+    static TestConfigs() => Environment.SetEnvironmentVariable(TokenVariable, "token-for-tests");
+
+    public static string Valid => $$"""
+        registries:
+          - name: ghcr
+            type: static
+            server: ghcr.io
+            username: bot
+            password: {env: {{TokenVariable}}}
+          - name: hub
+            type: static
+            server: https://index.docker.io/v1/
+            username: {env: {{TokenVariable}}}
+            password: {file: "{{PasswordFile}}"}
+            email: bot@example.org
+        secrets:
+          - name: regcred
+            registries: [ghcr, hub]
+            namespaces:
+              names: [default, "team-*"]
+              selector: "pull-secrets=enabled"
+              exclude: ["kube-*"]
+            serviceAccounts: [default]
+          - name: other
+            registries: [hub]
+            namespaces:
+              selector: "env in (prod, staging)"
+        settings:
+          concurrency: 4
+          refreshBefore: 1h30m
+          verify: true
+          adopt: true
+          prune: true
+          timeout: 90s
+
+        """;
+
+    public static ConfigLoader Loader() =>
+        new([new StaticRegistryProvider(new ValueResolver(() => throw new InvalidOperationException("parsing never resolves values")))]);
+
+    /// <summary>Parses text that must be rejected; returns every error reported.</summary>
+    public static IReadOnlyList<ConfigError> Errors(string yaml)
+    {
+        var ex = Assert.Throws<ConfigException>(() => Loader().Parse(yaml, FileName));
+        Assert.NotEmpty(ex.Errors);
+        return ex.Errors;
+    }
+
+    /// <summary>The valid config with <paramref name="find"/> (which must occur exactly once) replaced.</summary>
+    public static string Replace(string find, string replacement) => Replace(Valid, find, replacement);
+
+    public static string Replace(string yaml, string find, string replacement)
+    {
+        var at = yaml.IndexOf(find, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"'{find}' not in config");
+        Assert.True(yaml.IndexOf(find, at + 1, StringComparison.Ordinal) < 0, $"'{find}' occurs more than once");
+        return string.Concat(yaml.AsSpan(0, at), replacement, yaml.AsSpan(at + find.Length));
+    }
+
+    /// <summary>1-based line of the only line containing <paramref name="marker"/>.</summary>
+    public static int LineOf(string yaml, string marker)
+    {
+        var lines = yaml.Split('\n');
+        var hits = Enumerable.Range(0, lines.Length).Where(i => lines[i].Contains(marker, StringComparison.Ordinal)).ToList();
+        Assert.True(hits.Count == 1, $"marker '{marker}' found on {hits.Count} lines");
+        return hits[0] + 1;
+    }
+
+    private static string CreatePasswordFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"secret-rotator-tests-{Environment.ProcessId}-password");
+        File.WriteAllText(path, "file-password\n");
+        return path;
+    }
+}
