@@ -11,11 +11,12 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
 {
     private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);
 
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    // \z, not $: '$' also matches before a final newline, so "name\n" (a YAML block scalar) would pass.
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\z")]
     private static partial Regex RegistryName();
 
     // Secret and service account names are DNS-1123 subdomains.
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\\z")]
     private static partial Regex ObjectName();
 
     /// <summary>Config files are a few KiB; the cap bounds memory and time for hostile or mistaken input.</summary>

@@ -7,7 +7,8 @@ namespace SecretRotator.Configuration;
 public static partial class Duration
 {
     // [0-9], not \d: \d also matches other scripts' digits, which long.Parse then rejects with an exception.
-    [GeneratedRegex(@"^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$", RegexOptions.CultureInvariant)]
+    // \z, not $: '$' also matches before a final newline.
+    [GeneratedRegex(@"^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
     public static bool TryParse(string text, out TimeSpan value)

@@ -35,6 +35,7 @@ public sealed class ConfigLoaderErrorTests
         { "names: [default, \"team-*\"]", "names: default", "secrets[0].namespaces.names", "names: default", "must be a list" },
         { "    serviceAccounts: [default]\n", "    serviceAccounts: [Default]\n", "secrets[0].serviceAccounts", "[Default]", "not a valid service account name" },
         { "    type: static\n    server: ghcr.io\n", "    type: quay\n    server: ghcr.io\n", "registries[0].type", "quay", "unknown registry type 'quay'" },
+        { "  - name: other\n", "  - name: \"other\\n\"\n", "secrets[1].name", "other\\n", "must be a valid Secret name" },
         { "  verify: true\n", "  verify: true\n  verify: false\n", "settings.verify", "verify: false", "duplicate key 'verify'" },
         { "    server: ghcr.io\n", "    server: ghcr.io\n    \"server\": ghcr.io\n", "registries[0].server", "\"server\"", "duplicate key 'server'" },
         { "    namespaces:\n      selector: \"env in (prod, staging)\"\n", "    namespaces: \"env in (prod, staging)\"\n", "secrets[1].namespaces", "namespaces: \"env", "must be a mapping" },
