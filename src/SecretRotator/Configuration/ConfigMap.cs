@@ -76,7 +76,8 @@ public sealed class ConfigMap
     {
         var node = Node(key);
         if (node is null) return defaultValue;
-        if (node is YamlScalarNode { Value: { } v } && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
+        // .NET number parsing ignores trailing NUL characters; requiring a final digit keeps "4\0" out.
+        if (node is YamlScalarNode { Value: [.., >= '0' and <= '9'] v } && int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i))
         {
             if (i >= min && i <= max) return i;
             ErrorAt(node, Child(key), $"must be between {min} and {max}");

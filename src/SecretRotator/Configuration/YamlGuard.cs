@@ -27,6 +27,7 @@ public static class YamlGuard
     /// <summary>Adds a problem to <paramref name="errors"/> per finding. Lets the parser's YamlException through.</summary>
     public static void Check(string text, ConfigErrors errors)
     {
+        if (!CheckCharacters(text, errors)) return;
         var scanner = new Scanner(new StringReader(text));
         var parser = new Parser(scanner);
         var stack = new Stack<Frame>();
@@ -84,6 +85,26 @@ public static class YamlGuard
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// YAML allows no raw control characters but tab and line breaks, and YamlDotNet takes a NUL for the end of
+    /// the stream, silently dropping the rest of the file. Reports the first one; false when there is one.
+    /// </summary>
+    private static bool CheckCharacters(string text, ConfigErrors errors)
+    {
+        var (line, column) = (1, 1);
+        foreach (var c in text)
+        {
+            if (c is < ' ' and not ('\t' or '\n' or '\r') or '\u007f')
+            {
+                errors.Add(line, column, "", $"control character U+{(int)c:X4} is not allowed in YAML");
+                return false;
+            }
+            if (c == '\n') (line, column) = (line + 1, 1);
+            else column++;
+        }
+        return true;
     }
 
     /// <summary>

@@ -26,6 +26,8 @@ public sealed class ConfigLoaderErrorTests
         { "password: {env: SECRET_ROTATOR_TEST_TOKEN}", "password: {secret: {namespace: a, name: b}}", "registries[0].password.secret.key", "namespace: a", "is required" },
         { "    server: ghcr.io\n", "", "registries[0].server", "- name: ghcr", "is required" },
         { "  concurrency: 4\n", "  concurrency: many\n", "settings.concurrency", "many", "must be an integer" },
+        { "  concurrency: 4\n", "  concurrency: \"4\\0\"\n", "settings.concurrency", "concurrency: \"4", "must be an integer" },
+        { "  concurrency: 4\n", "  concurrency: \" 4\"\n", "settings.concurrency", "concurrency: \" 4", "must be an integer" },
         { "  concurrency: 4\n", "  concurrency: 0\n", "settings.concurrency", "concurrency: 0", "between 1 and 256" },
         { "  verify: true\n", "  verify: yes\n", "settings.verify", "verify: yes", "must be true or false" },
         { "  refreshBefore: 1h30m\n", "  refreshBefore: soon\n", "settings.refreshBefore", "soon", "must be a duration" },

@@ -121,6 +121,23 @@ public sealed class YamlGuardTests
         Assert.Equal(LineOf(yaml, "name: again"), error.Line);
     }
 
+    [Theory]
+    [InlineData('\0')]
+    [InlineData('\u0001')]
+    [InlineData('\u001b')]
+    [InlineData('\u007f')]
+    public void Parse_ControlCharacter_IsRejectedAtItsPosition(char c)
+    {
+        // YamlDotNet reads NUL as the end of the stream: the rest of the file (here: a typo) would be ignored.
+        var yaml = Replace("  concurrency: 4\n", $"  concurrency: 4{c}\n") + "typo: 1\n";
+
+        var error = Assert.Single(Errors(yaml));
+
+        Assert.Equal(LineOf(yaml, "concurrency: 4"), error.Line);
+        Assert.Equal(17, error.Column);
+        Assert.Contains($"U+{(int)c:X4}", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_UnclosedFlowList_ReportsPositionNotInvalidOperation()
     {
