@@ -1,1 +1,3 @@
-return 0;
+using SecretRotator.Cli;
+
+return await new CliApp(Console.Out, Console.Error).RunAsync(args);

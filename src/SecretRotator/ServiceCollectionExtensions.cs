@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Static;
+using SecretRotator.Rotation;
 using SecretRotator.Telemetry;
 
 namespace SecretRotator;
@@ -16,6 +18,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RotatorMetrics>();
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<IValueResolver, ValueResolver>();
+        services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(
+            sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(), []));
+        services.AddSingleton<CredentialFetcher>();
+        services.AddSingleton<RotationRunner>();
 
         // Registry types
         services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();

@@ -184,6 +184,8 @@ public sealed class ConfigMap
             case "file":
                 var file = source.GetString("file", required: true);
                 if (file is null) break;
+                // Relative paths are relative to the config file, not to wherever the tool was started.
+                file = System.IO.Path.GetFullPath(file, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Errors.File)) ?? ".");
                 if (!System.IO.File.Exists(file)) source.Error("file", $"file '{file}' does not exist");
                 else result = new ValueSource.File(file);
                 break;

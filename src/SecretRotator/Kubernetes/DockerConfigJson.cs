@@ -101,9 +101,18 @@ public static class DockerConfigJson
     private static void AppendGoString(StringBuilder sb, string value)
     {
         sb.Append('"');
+        var run = 0; // start of the pending run of characters that need no escaping, appended in one go
         for (var i = 0; i < value.Length; i++)
         {
             var c = value[i];
+            if (c >= ' ' && c is not ('"' or '\\' or '<' or '>' or '&' or '\u2028' or '\u2029') && !char.IsSurrogate(c)) continue;
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++; // a valid pair is plain UTF-8 to Go
+                continue;
+            }
+            sb.Append(value, run, i - run);
+            run = i + 1;
             switch (c)
             {
                 case '"': sb.Append("\\\""); break;
@@ -113,20 +122,14 @@ public static class DockerConfigJson
                 case '\n': sb.Append("\\n"); break;
                 case '\r': sb.Append("\\r"); break;
                 case '\t': sb.Append("\\t"); break;
-                case '<' or '>' or '&' or '\u2028' or '\u2029' or < ' ':
-                    sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    break;
                 default:
-                    if (char.IsSurrogate(c) && !(char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])))
-                    {
-                        sb.Append("\\ufffd"); // Go replaces invalid UTF-8 with U+FFFD
-                        break;
-                    }
-                    sb.Append(c);
-                    if (char.IsHighSurrogate(c)) sb.Append(value[++i]);
+                    // Go replaces invalid UTF-8 (a lone surrogate here) with U+FFFD.
+                    var code = char.IsSurrogate(c) ? 0xFFFD : c;
+                    sb.Append("\\u").Append(code.ToString("x4", CultureInfo.InvariantCulture));
                     break;
             }
         }
+        sb.Append(value, run, value.Length - run);
         sb.Append('"');
     }
 
@@ -134,8 +137,25 @@ public static class DockerConfigJson
     {
         public static readonly Utf8Comparer Instance = new();
 
-        // Ordinal UTF-16 order differs from UTF-8 byte order only around surrogates; compare bytes to match Go.
-        public int Compare(string? x, string? y) =>
-            Encoding.UTF8.GetBytes(x ?? "").AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(y ?? ""));
+        // UTF-16 ordinal order differs from UTF-8 byte order only where surrogates meet U+E000..U+FFFF:
+        // remap so supplementary characters (surrogates) sort after the whole BMP, as their UTF-8 bytes do.
+        public int Compare(string? x, string? y)
+        {
+            x ??= "";
+            y ??= "";
+            var n = Math.Min(x.Length, y.Length);
+            for (var i = 0; i < n; i++)
+            {
+                if (x[i] != y[i]) return Rank(x[i]) - Rank(y[i]);
+            }
+            return x.Length - y.Length;
+        }
+
+        private static int Rank(char c) => c switch
+        {
+            >= '\uD800' and <= '\uDFFF' => c + 0x2000,
+            >= '\uE000' => c - 0x800,
+            _ => c,
+        };
     }
 }

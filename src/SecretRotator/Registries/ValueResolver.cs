@@ -2,10 +2,11 @@ using System.Net;
 using k8s;
 using k8s.Autorest;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 
 namespace SecretRotator.Registries;
 
-public sealed class ValueResolver(Func<IKubernetes> kubernetes) : IValueResolver
+public sealed class ValueResolver(IKubernetesClientProvider kubernetes) : IValueResolver
 {
     public async Task<string> ResolveAsync(ValueSource source, CancellationToken cancellationToken)
     {
@@ -33,7 +34,7 @@ public sealed class ValueResolver(Func<IKubernetes> kubernetes) : IValueResolver
             case ValueSource.SecretKey s:
                 try
                 {
-                    var secret = await kubernetes().CoreV1.ReadNamespacedSecretAsync(s.Name, s.Namespace, cancellationToken: cancellationToken);
+                    var secret = await kubernetes.Client.CoreV1.ReadNamespacedSecretAsync(s.Name, s.Namespace, cancellationToken: cancellationToken);
                     if (secret.Data is null || !secret.Data.TryGetValue(s.Key, out var bytes))
                         throw new RegistryException("source_missing", $"secret {s.Namespace}/{s.Name} has no key '{s.Key}'");
                     return System.Text.Encoding.UTF8.GetString(bytes).TrimEnd('\r', '\n');

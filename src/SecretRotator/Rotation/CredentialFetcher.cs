@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging;
+using SecretRotator.Configuration;
+using SecretRotator.Registries;
+using SecretRotator.Telemetry;
+
+namespace SecretRotator.Rotation;
+
+/// <summary>Fetches one credential per needed registry, concurrently; a failure is recorded, never thrown.</summary>
+public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> providers, RotatorMetrics metrics, ILogger<CredentialFetcher> logger)
+{
+    private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);
+
+    public async Task<(Dictionary<string, RegistryCredential> Fresh, Dictionary<string, RegistryResult> Results)> FetchAsync(
+        IEnumerable<RegistryDefinition> registries, CancellationToken cancellationToken)
+    {
+        var tasks = registries.Select(async r => (r.Name, Result: await FetchOneAsync(r, cancellationToken))).ToList();
+        var done = await Task.WhenAll(tasks);
+        var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
+        var results = new Dictionary<string, RegistryResult>(StringComparer.Ordinal);
+        foreach (var (name, (credential, result)) in done)
+        {
+            results[name] = result;
+            if (credential is not null) fresh[name] = credential;
+        }
+        return (fresh, results);
+    }
+
+    private async Task<(RegistryCredential?, RegistryResult)> FetchOneAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var credential = await _providers[registry.Type].GetCredentialAsync(registry, cancellationToken);
+            if (credential.Entries.Count == 0)
+                throw new RegistryException("no_entries", $"registry {registry.Name} returned no credentials");
+            metrics.TokenRequest(registry.Name, "success");
+            if (credential.ExpiresAt is { } expiry) metrics.TokenExpiry(registry.Name, expiry);
+            LogFetched(logger, registry.Name, registry.Type, credential.Entries.Count, credential.ExpiresAt);
+            return (credential, new RegistryResult(registry.Name, Fetched: true, credential.ExpiresAt));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Any provider failure (SDK exceptions included) becomes a recorded failure: it reaches the
+            // metrics, the summary and the exit code, and the registry's previous entries are kept.
+            var reason = e is RegistryException re ? re.Reason : "error";
+            metrics.TokenRequest(registry.Name, "failure");
+            LogFetchFailed(logger, registry.Name, reason, e.Message);
+            return (null, new RegistryResult(registry.Name, Fetched: false, null, e.Message, reason));
+        }
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Registry {Registry} ({Type}): {Count} entries, expires {ExpiresAt}")]
+    private static partial void LogFetched(ILogger logger, string registry, string type, int count, DateTimeOffset? expiresAt);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Registry {Registry} failed ({Reason}): {Error}")]
+    private static partial void LogFetchFailed(ILogger logger, string registry, string reason, string error);
+}

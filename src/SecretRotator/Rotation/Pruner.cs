@@ -1,0 +1,62 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using SecretRotator.Kubernetes;
+
+namespace SecretRotator.Rotation;
+
+/// <summary>
+/// settings.prune: deletes managed secrets no longer selected by the config and removes the imagePullSecrets
+/// entries this tool added for them. Only secrets carrying our label are candidates; deletes are pinned to
+/// the resourceVersion that was listed, so a secret rewritten meanwhile by another run survives.
+/// </summary>
+public sealed class Pruner(IKubernetes kubernetes, ServiceAccountPatcher patcher)
+{
+    public async Task<List<TargetResult>> PruneAsync(ManagedSecretLister.Listing listing, IReadOnlySet<(string Namespace, string Name)> keep,
+        RunOptions options, CancellationToken cancellationToken)
+    {
+        var results = new List<TargetResult>();
+        var candidates = listing.Secrets
+            .Where(kv => !keep.Contains(kv.Key))
+            .Where(kv => options.Namespaces.Count == 0 || options.Namespaces.Contains(kv.Key.Namespace))
+            .OrderBy(kv => kv.Key.Namespace, StringComparer.Ordinal).ThenBy(kv => kv.Key.Name, StringComparer.Ordinal);
+        foreach (var ((ns, name), secret) in candidates)
+        {
+            if (cancellationToken.IsCancellationRequested) break;
+            try
+            {
+                if (!options.DryRun)
+                {
+                    await kubernetes.CoreV1.DeleteNamespacedSecretAsync(name, ns,
+                        new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = secret.ResourceVersion() } },
+                        cancellationToken: cancellationToken);
+                }
+                if (await UnlinkAsync(name, ns, options.DryRun, cancellationToken) is { } failure) results.Add(failure);
+                else results.Add(new TargetResult(name, ns, Outcome.Pruned, Message: options.DryRun ? "dry run: would delete" : "deleted"));
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
+            {
+                // Already gone, or changed since we listed it (another run owns the decision now): leave it.
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or OperationCanceledException)
+            {
+                var (reason, message) = KubernetesErrors.Describe(e, "delete", "secrets", ns);
+                results.Add(new TargetResult(name, ns, Outcome.Failed, reason, $"prune: {message}"));
+            }
+        }
+        return results;
+    }
+
+    private async Task<TargetResult?> UnlinkAsync(string secret, string ns, bool dryRun, CancellationToken cancellationToken)
+    {
+        var accounts = await kubernetes.CoreV1.ListNamespacedServiceAccountAsync(ns, cancellationToken: cancellationToken);
+        foreach (var sa in accounts.Items)
+        {
+            var added = sa.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation)?.Split(',', StringSplitOptions.TrimEntries) ?? [];
+            if (!added.Contains(secret, StringComparer.Ordinal)) continue;
+            if (await patcher.RemoveAsync(secret, ns, sa.Metadata.Name, dryRun, cancellationToken) is { } failure) return failure;
+        }
+        return null;
+    }
+}

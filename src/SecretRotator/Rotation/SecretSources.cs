@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SecretRotator.Rotation;
+
+/// <summary>What one registry contributed to a secret: its servers and when its token expires.</summary>
+public sealed record SourceRecord(
+    [property: JsonPropertyName("servers")] IReadOnlyList<string> Servers,
+    [property: JsonPropertyName("expiresAt")] DateTimeOffset? ExpiresAt);
+
+/// <summary>
+/// The <c>secret-rotator.io/sources</c> annotation. It lets a later run keep a failed registry's previous
+/// entries and skip a registry whose stored token is still fresh.
+/// </summary>
+public static class SecretSources
+{
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+
+    public static string Serialize(IReadOnlyDictionary<string, SourceRecord> sources) =>
+        JsonSerializer.Serialize(new SortedDictionary<string, SourceRecord>(sources.ToDictionary(), StringComparer.Ordinal), Options);
+
+    /// <summary>Null when absent or unreadable (treated as "nothing known", so everything is refreshed).</summary>
+    public static Dictionary<string, SourceRecord>? Parse(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, SourceRecord>>(text, Options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static string FormatTime(DateTimeOffset time) =>
+        time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}

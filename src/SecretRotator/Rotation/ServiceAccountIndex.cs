@@ -1,0 +1,43 @@
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace SecretRotator.Rotation;
+
+/// <summary>
+/// The configured service accounts as one LIST per account name (fieldSelector metadata.name) saw them, so a
+/// steady-state run checks imagePullSecrets without a GET per namespace. Anything not listed (403 on the
+/// cluster-wide list, or a list failure) is simply read on demand.
+/// </summary>
+public sealed class ServiceAccountIndex
+{
+    private readonly Dictionary<(string Namespace, string Name), V1ServiceAccount> _accounts = [];
+
+    public static ServiceAccountIndex Empty { get; } = new();
+
+    public V1ServiceAccount? Find(string ns, string name) => _accounts.GetValueOrDefault((ns, name));
+
+    public static async Task<ServiceAccountIndex> ListAsync(IKubernetes kubernetes, IEnumerable<string> names, CancellationToken cancellationToken)
+    {
+        var index = new ServiceAccountIndex();
+        foreach (var name in names.Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                string? next = null;
+                do
+                {
+                    var page = await kubernetes.CoreV1.ListServiceAccountForAllNamespacesAsync(
+                        fieldSelector: $"metadata.name={name}", continueParameter: next, limit: 500, cancellationToken: cancellationToken);
+                    foreach (var sa in page.Items) index._accounts[(sa.Metadata.NamespaceProperty, sa.Metadata.Name)] = sa;
+                    next = page.Metadata?.ContinueProperty;
+                } while (!string.IsNullOrEmpty(next));
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException)
+            {
+                // Falls back to one GET per namespace for this account name.
+            }
+        }
+        return index;
+    }
+}

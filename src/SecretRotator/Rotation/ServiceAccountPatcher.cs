@@ -1,0 +1,90 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using SecretRotator.Kubernetes;
+
+namespace SecretRotator.Rotation;
+
+/// <summary>
+/// Keeps service accounts' imagePullSecrets pointing at our secrets. imagePullSecrets has no merge key, so a
+/// strategic-merge patch would replace the whole list: we read, modify and replace with the resourceVersion,
+/// retrying on 409, and record what we added in an annotation so prune removes only our own entries.
+/// </summary>
+public sealed class ServiceAccountPatcher(IKubernetes kubernetes)
+{
+    private const int MaxConflictRetries = 5;
+
+    /// <summary>Returns null on success, else a failed result.</summary>
+    /// <param name="listed">The account as the run's LIST saw it, if listed: saves the GET, and every request when nothing changes.</param>
+    public Task<TargetResult?> EnsureAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, V1ServiceAccount? listed = null) =>
+        ModifyAsync(secret, ns, account, dryRun, add: true, cancellationToken, listed);
+
+    /// <summary>Removes the entry only if this tool added it.</summary>
+    public Task<TargetResult?> RemoveAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken) =>
+        ModifyAsync(secret, ns, account, dryRun, add: false, cancellationToken);
+
+    private async Task<TargetResult?> ModifyAsync(string secret, string ns, string account, bool dryRun, bool add, CancellationToken cancellationToken,
+        V1ServiceAccount? listed = null)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var verb = "get";
+            try
+            {
+                var sa = attempt == 0 && listed is not null
+                    ? listed
+                    : await kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken);
+                if (!(add ? Add(sa, secret) : Remove(sa, secret)) || dryRun) return null;
+                verb = "update";
+                await kubernetes.CoreV1.ReplaceNamespacedServiceAccountAsync(sa, account, ns, cancellationToken: cancellationToken);
+                return null;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < MaxConflictRetries)
+            {
+                // Someone changed the account between our read and write: read again and re-apply.
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                if (!add) return null; // nothing left to clean up
+                return new TargetResult(secret, ns, Outcome.Failed, "serviceaccount_not_found", $"service account {ns}/{account} does not exist");
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
+                                          || e is OperationCanceledException) // the run deadline, or a per-request timeout
+            {
+                var (reason, message) = KubernetesErrors.Describe(e, verb, "serviceaccounts", ns);
+                return new TargetResult(secret, ns, Outcome.Failed, reason, $"service account {account}: {message}");
+            }
+        }
+    }
+
+    private static bool Add(V1ServiceAccount sa, string secret)
+    {
+        sa.ImagePullSecrets ??= [];
+        if (sa.ImagePullSecrets.Any(r => r.Name == secret)) return false;
+        sa.ImagePullSecrets.Add(new V1LocalObjectReference { Name = secret });
+        var added = AddedEntries(sa);
+        added.Add(secret);
+        SetAddedEntries(sa, added);
+        return true;
+    }
+
+    private static bool Remove(V1ServiceAccount sa, string secret)
+    {
+        var added = AddedEntries(sa);
+        if (!added.Remove(secret)) return false;
+        sa.ImagePullSecrets = sa.ImagePullSecrets?.Where(r => r.Name != secret).ToList();
+        SetAddedEntries(sa, added);
+        return true;
+    }
+
+    private static SortedSet<string> AddedEntries(V1ServiceAccount sa) =>
+        new((sa.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
+
+    private static void SetAddedEntries(V1ServiceAccount sa, SortedSet<string> added)
+    {
+        sa.Metadata.Annotations ??= new Dictionary<string, string>();
+        if (added.Count == 0) sa.Metadata.Annotations.Remove(ManagedSecret.AddedPullSecretsAnnotation);
+        else sa.Metadata.Annotations[ManagedSecret.AddedPullSecretsAnnotation] = string.Join(",", added);
+    }
+}

@@ -1,0 +1,266 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace SecretRotator.Tests.Fakes.Kubernetes;
+
+/// <summary>The request pipeline: decode → inject faults → authorize → serve → journal.</summary>
+internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults, FakeRbac rbac, CancellationToken stopping)
+{
+    // Go's encoding/json writes \" rather than \u0022; relaxed escaping keeps Status bodies byte-identical to the apiserver's.
+    internal static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly Lock _journalGate = new();
+    private readonly List<KubeRequestRecord> _journal = [];
+
+    public IReadOnlyList<KubeRequestRecord> Journal
+    {
+        get { lock (_journalGate) { return [.. _journal]; } }
+    }
+
+    public void ClearJournal()
+    {
+        lock (_journalGate) { _journal.Clear(); }
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var info = Describe(context.Request);
+        var status = 0;
+        KubeFault? failure = null;
+        try
+        {
+            foreach (var fault in faults.Choose(info))
+            {
+                switch (fault)
+                {
+                    case KubeFault.Latency latency:
+                        await Task.Delay(latency.Delay, context.RequestAborted);
+                        break;
+                    case KubeFault.DropConnection:
+                        failure = fault;
+                        context.Abort();
+                        return;
+                    case KubeFault.TooManyRequests throttle:
+                        failure = fault;
+                        throw KubeStatus.TooManyRequests(throttle.RetryAfter,
+                            int.TryParse(throttle.RetryAfter, CultureInfo.InvariantCulture, out var seconds) ? seconds : null);
+                    case KubeFault.ServerError error:
+                        failure = fault;
+                        throw KubeStatus.ServerError(error.StatusCode);
+                }
+            }
+            if (info.Resource.Length == 0)
+            {
+                throw KubeStatus.RouteNotFound();
+            }
+            rbac.Authorize(info);
+            if (info.Verb == "watch")
+            {
+                Record(info, 200, null);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+                await new WatchStream(store, context, info).RunAsync(Filter(info, context.Request.Query), linked.Token);
+                return;
+            }
+            var (code, body) = await ServeAsync(info, context.Request);
+            status = code;
+            await WriteAsync(context.Response, code, body);
+        }
+        catch (KubeStatusException e)
+        {
+            status = e.Code;
+            if (e.RetryAfter is not null)
+            {
+                context.Response.Headers.RetryAfter = e.RetryAfter;
+            }
+            await WriteAsync(context.Response, e.Code, e.Body);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested || stopping.IsCancellationRequested)
+        {
+            // client went away or the fake is stopping: nothing to answer
+        }
+        finally
+        {
+            if (info.Verb != "watch" || status != 0 || failure is not null)
+            {
+                Record(info, status, failure);
+            }
+        }
+    }
+
+    internal static Task WriteAsync(HttpResponse response, int code, JsonObject body)
+    {
+        response.StatusCode = code;
+        response.ContentType = "application/json";
+        return response.WriteAsync(body.ToJsonString(Wire));
+    }
+
+    private void Record(KubeRequestInfo info, int status, KubeFault? fault)
+    {
+        lock (_journalGate)
+        {
+            _journal.Add(new(info.Method, info.Path, info.Query, info.Verb, info.Resource, info.Namespace, info.Name, status, fault));
+        }
+    }
+
+    private async Task<(int Code, JsonObject Body)> ServeAsync(KubeRequestInfo info, HttpRequest request)
+    {
+        var resource = KubeResource.Find(info.Resource)!;
+        switch (info.Verb)
+        {
+            case "get":
+                return (200, store.Get(resource, info.Namespace, info.Name!) ?? throw KubeStatus.NotFound(resource.Plural, info.Name!));
+            case "list":
+                return (200, FakeKubeList.Build(store, resource, info, request.Query, Filter(info, request.Query)));
+            case "create":
+                return (201, store.Create(resource, info.Namespace, PrepareCreate(resource, info, await ReadBodyAsync(request))));
+            case "update":
+                var body = await ReadBodyAsync(request);
+                CheckIdentity(info, body);
+                return (200, store.Update(resource, info.Namespace, info.Name!, current =>
+                {
+                    CheckPrecondition(resource, info.Name!, current, body);
+                    return body;
+                }));
+            case "patch":
+                var patch = await ReadNodeAsync(request);
+                return (200, store.Update(resource, info.Namespace, info.Name!, current =>
+                {
+                    var original = (JsonObject)current.DeepClone();
+                    var patched = JsonPatching.Apply(request.ContentType, current, patch);
+                    CheckPrecondition(resource, info.Name!, original, patched);
+                    return patched;
+                }));
+            case "delete":
+                var deleted = store.Delete(resource, info.Namespace, info.Name!);
+                return (200, resource == KubeResource.Namespaces ? deleted
+                    : KubeStatus.Success(info.Name!, resource.Plural, deleted["metadata"]?["uid"]?.GetValue<string>()));
+            default:
+                throw KubeStatus.MethodNotAllowed();
+        }
+    }
+
+    private static JsonObject PrepareCreate(KubeResource resource, KubeRequestInfo info, JsonObject body)
+    {
+        var metadata = (JsonObject)body["metadata"]!;
+        if (metadata["namespace"]?.GetValue<string>() is { Length: > 0 } ns && resource.Namespaced && ns != info.Namespace)
+        {
+            throw KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+        if (metadata["name"]?.GetValue<string>() is not { Length: > 0 })
+        {
+            if (metadata["generateName"]?.GetValue<string>() is not { Length: > 0 } prefix)
+            {
+                throw KubeStatus.Invalid(resource.Kind, "", "metadata.name", "FieldValueRequired", "Required value: name or generateName is required");
+            }
+            metadata["name"] = prefix + Guid.NewGuid().ToString("N")[..5];
+        }
+        metadata.Remove("resourceVersion");
+        return body;
+    }
+
+    private static void CheckIdentity(KubeRequestInfo info, JsonObject body)
+    {
+        var metadata = (JsonObject)body["metadata"]!;
+        var name = metadata["name"]?.GetValue<string>();
+        if (name != info.Name)
+        {
+            throw KubeStatus.BadRequest($"the name of the object ({name}) does not match the name on the URL ({info.Name})");
+        }
+        if (metadata["namespace"]?.GetValue<string>() is { Length: > 0 } ns && info.Namespace is not null && ns != info.Namespace)
+        {
+            throw KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+    }
+
+    /// <summary>Optimistic concurrency: a non-empty metadata.resourceVersion in the request must be the stored one.</summary>
+    private static void CheckPrecondition(KubeResource resource, string name, JsonObject current, JsonObject requested)
+    {
+        var wanted = requested["metadata"]?["resourceVersion"]?.GetValue<string>();
+        if (!string.IsNullOrEmpty(wanted) && wanted != current["metadata"]!["resourceVersion"]!.GetValue<string>())
+        {
+            throw KubeStatus.Conflict(resource.Plural, name);
+        }
+    }
+
+    private static async Task<JsonObject> ReadBodyAsync(HttpRequest request) =>
+        await ReadNodeAsync(request) is JsonObject { } obj && obj["metadata"] is JsonObject
+            ? obj
+            : throw KubeStatus.BadRequest("Object 'metadata' is missing in request body");
+
+    private static async Task<JsonNode> ReadNodeAsync(HttpRequest request)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted)
+                ?? throw KubeStatus.BadRequest("empty request body");
+        }
+        catch (JsonException e)
+        {
+            throw KubeStatus.BadRequest($"error decoding request body: {e.Message}");
+        }
+    }
+
+    private static Func<JsonObject, bool> Filter(KubeRequestInfo info, IQueryCollection query)
+    {
+        try
+        {
+            var labels = FakeLabelSelector.Parse(query["labelSelector"]);
+            var fields = FakeFieldSelector.Parse(info.Resource, query["fieldSelector"]);
+            return obj => (info.Namespace is null || obj["metadata"]?["namespace"]?.GetValue<string>() == info.Namespace)
+                && labels.Matches(LabelsOf(obj)) && fields(obj);
+        }
+        catch (FormatException e)
+        {
+            throw KubeStatus.BadRequest($"unable to parse requirement: {e.Message}");
+        }
+    }
+
+    private static Dictionary<string, string> LabelsOf(JsonObject obj) =>
+        (obj["metadata"]?["labels"] as JsonObject)?.ToDictionary(p => p.Key, p => p.Value?.GetValue<string>() ?? "") ?? [];
+
+    private static KubeRequestInfo Describe(HttpRequest request)
+    {
+        var path = request.Path.Value ?? "/";
+        var query = request.QueryString.Value ?? "";
+        var segments = path.Trim('/').Split('/');
+        string? ns = null, name = null;
+        string plural;
+        if (segments is ["api", "v1", var p])
+        {
+            plural = p;
+        }
+        else if (segments is ["api", "v1", "namespaces", var n])
+        {
+            (plural, name) = ("namespaces", n);
+        }
+        else if (segments is ["api", "v1", "namespaces", var n2, var p2, ..] && segments.Length <= 6 && KubeResource.Find(p2)?.Namespaced == true)
+        {
+            (plural, ns, name) = (p2, n2, segments.Length == 6 ? segments[5] : null);
+        }
+        else
+        {
+            plural = "";
+        }
+        var resource = KubeResource.Find(plural);
+        if (resource is null)
+        {
+            return new(request.Method, path, query, request.Method.ToLowerInvariant(), "", ns, name);
+        }
+        var watch = request.Query["watch"] is var w && (w == "true" || w == "1");
+        var verb = (request.Method, name) switch
+        {
+            ("GET", null) => watch ? "watch" : "list",
+            ("GET", _) => "get",
+            ("POST", null) when resource.Namespaced == (ns is not null) => "create",
+            ("PUT", not null) => "update",
+            ("PATCH", not null) => "patch",
+            ("DELETE", not null) => "delete",
+            _ => request.Method.ToLowerInvariant(),
+        };
+        return new(request.Method, path, query, verb, plural, ns, name);
+    }
+}

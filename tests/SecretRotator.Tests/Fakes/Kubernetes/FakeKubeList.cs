@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace SecretRotator.Tests.Fakes.Kubernetes;
+
+/// <summary>LIST responses: filtered items without per-item kind/apiVersion, list resourceVersion, limit/continue paging.</summary>
+internal static class FakeKubeList
+{
+    public static JsonObject Build(FakeKubeStore store, KubeResource resource, KubeRequestInfo info, IQueryCollection query, Func<JsonObject, bool> filter)
+    {
+        var (all, resourceVersion) = store.List(resource, info.Namespace);
+        IEnumerable<JsonObject> items = all.Where(filter);
+        if (query["continue"].ToString() is { Length: > 0 } token)
+        {
+            var after = DecodeContinue(token);
+            items = items.Where(i => string.CompareOrdinal(KeyOf(i), after) > 0);
+        }
+        var selected = items.ToList();
+        var metadata = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) };
+        if (int.TryParse(query["limit"], CultureInfo.InvariantCulture, out var limit) && limit > 0 && selected.Count > limit)
+        {
+            metadata["continue"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(KeyOf(selected[limit - 1])));
+            metadata["remainingItemCount"] = selected.Count - limit;
+            selected = selected.Take(limit).ToList();
+        }
+        var array = new JsonArray();
+        foreach (var item in selected)
+        {
+            item.Remove("kind"); // the apiserver omits TypeMeta on list items
+            item.Remove("apiVersion");
+            array.Add(item);
+        }
+        return new JsonObject { ["kind"] = resource.ListKind, ["apiVersion"] = "v1", ["metadata"] = metadata, ["items"] = array };
+    }
+
+    private static string KeyOf(JsonObject obj) =>
+        $"{obj["metadata"]?["namespace"]?.GetValue<string>()}/{obj["metadata"]!["name"]!.GetValue<string>()}";
+
+    private static string DecodeContinue(string token)
+    {
+        try
+        {
+            return Encoding.UTF8.GetString(Convert.FromBase64String(token));
+        }
+        catch (FormatException)
+        {
+            throw KubeStatus.BadRequest("invalid continue token");
+        }
+    }
+}
+
+/// <summary>fieldSelector support the apiserver offers for these resources: metadata.name, metadata.namespace (+ type for secrets).</summary>
+internal static class FakeFieldSelector
+{
+    public static Func<JsonObject, bool> Parse(string resource, string? selector)
+    {
+        var tests = new List<Func<JsonObject, bool>>();
+        foreach (var term in (selector ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var (field, value, negate) = term.Split("!=", 2) is [var f1, var v1] ? (f1, v1, true)
+                : term.Split("==", 2) is [var f2, var v2] ? (f2, v2, false)
+                : term.Split('=', 2) is [var f3, var v3] ? (f3, v3, false)
+                : throw new FormatException($"invalid field selector: '{term}'");
+            Func<JsonObject, string?> read = field switch
+            {
+                "metadata.name" => o => o["metadata"]?["name"]?.GetValue<string>(),
+                "metadata.namespace" => o => o["metadata"]?["namespace"]?.GetValue<string>() ?? "",
+                "type" when resource == "secrets" => o => o["type"]?.GetValue<string>(),
+                "status.phase" when resource == "namespaces" => o => o["status"]?["phase"]?.GetValue<string>(),
+                _ => throw new FormatException($"field label not supported: {field}"),
+            };
+            tests.Add(o => (read(o) == value) != negate);
+        }
+        return o => tests.TrueForAll(t => t(o));
+    }
+}

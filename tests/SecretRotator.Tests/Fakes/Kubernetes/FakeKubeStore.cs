@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+
+namespace SecretRotator.Tests.Fakes.Kubernetes;
+
+/// <summary>One committed change, as a watch sees it. <see cref="Previous"/> lets a filtered watch turn MODIFIED into ADDED/DELETED.</summary>
+internal sealed record StoredEvent(string Type, KubeResource Resource, long ResourceVersion, JsonObject? Previous, JsonObject Object);
+
+/// <summary>
+/// The fake's etcd: objects as the JSON the apiserver stores, one global resourceVersion counter, an event history for
+/// watches. All access under one lock; callers always get deep copies.
+/// </summary>
+internal sealed class FakeKubeStore(TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private readonly SortedDictionary<(string Resource, string Namespace, string Name), JsonObject> _objects = new();
+    private readonly List<StoredEvent> _history = [];
+    private readonly List<Channel<StoredEvent>> _watchers = [];
+    private long _resourceVersion = 100;
+    private long _compactedThrough;
+
+    /// <summary>Mirror the ServiceAccount controller: every new namespace gets a "default" service account.</summary>
+    public bool CreateDefaultServiceAccount { get; set; } = true;
+
+    public long ResourceVersion
+    {
+        get { lock (_gate) { return _resourceVersion; } }
+    }
+
+    public JsonObject? Get(KubeResource resource, string? ns, string name)
+    {
+        lock (_gate)
+        {
+            return _objects.TryGetValue(Key(resource, ns, name), out var obj) ? Clone(obj) : null;
+        }
+    }
+
+    /// <summary>Objects in key order (namespace, then name), like etcd range reads; <paramref name="ns"/> null = all namespaces.</summary>
+    public (List<JsonObject> Items, long ResourceVersion) List(KubeResource resource, string? ns)
+    {
+        lock (_gate)
+        {
+            var items = _objects
+                .Where(e => e.Key.Resource == resource.Plural && (ns is null || e.Key.Namespace == ns))
+                .Select(e => Clone(e.Value))
+                .ToList();
+            return (items, _resourceVersion);
+        }
+    }
+
+    public JsonObject Create(KubeResource resource, string? ns, JsonObject obj)
+    {
+        lock (_gate)
+        {
+            var metadata = (JsonObject)obj["metadata"]!;
+            var name = metadata["name"]!.GetValue<string>();
+            if (resource.Namespaced && !_objects.ContainsKey(Key(KubeResource.Namespaces, null, ns!)))
+            {
+                throw KubeStatus.NotFound("namespaces", ns!);
+            }
+            var key = Key(resource, ns, name);
+            if (_objects.ContainsKey(key))
+            {
+                throw KubeStatus.AlreadyExists(resource.Plural, name);
+            }
+            resource.Normalize(obj, name);
+            resource.ValidateCreate(obj, name);
+            if (resource.Namespaced)
+            {
+                metadata["namespace"] = ns;
+            }
+            metadata["uid"] = Guid.NewGuid().ToString();
+            metadata["creationTimestamp"] = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            Commit("ADDED", resource, key, null, obj);
+            if (resource == KubeResource.Namespaces && CreateDefaultServiceAccount)
+            {
+                Create(KubeResource.ServiceAccounts, name, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "default" } });
+            }
+            return Clone(obj);
+        }
+    }
+
+    /// <summary>
+    /// Read-modify-write under the lock. <paramref name="change"/> gets a copy of the current object and returns the new one
+    /// (it may throw Conflict/Invalid). Identity fields are kept; an update that changes nothing is not a write.
+    /// </summary>
+    public JsonObject Update(KubeResource resource, string? ns, string name, Func<JsonObject, JsonObject> change)
+    {
+        lock (_gate)
+        {
+            var key = Key(resource, ns, name);
+            if (!_objects.TryGetValue(key, out var current))
+            {
+                throw KubeStatus.NotFound(resource.Plural, name);
+            }
+            var updated = change(Clone(current));
+            var metadata = updated["metadata"] as JsonObject ?? [];
+            updated["metadata"] = metadata;
+            var currentMetadata = (JsonObject)current["metadata"]!;
+            foreach (var field in new[] { "name", "namespace", "uid", "creationTimestamp", "resourceVersion" })
+            {
+                metadata[field] = currentMetadata[field]?.DeepClone();
+            }
+            resource.Normalize(updated, name);
+            resource.ValidateUpdate(current, updated, name);
+            if (JsonNode.DeepEquals(current, updated))
+            {
+                return Clone(current);
+            }
+            Commit("MODIFIED", resource, key, current, updated);
+            return Clone(updated);
+        }
+    }
+
+    public JsonObject Delete(KubeResource resource, string? ns, string name)
+    {
+        lock (_gate)
+        {
+            var key = Key(resource, ns, name);
+            if (!_objects.TryGetValue(key, out var current))
+            {
+                throw KubeStatus.NotFound(resource.Plural, name);
+            }
+            if (resource == KubeResource.Namespaces)
+            {
+                // The namespace controller's cleanup, done at once instead of via the Terminating phase.
+                foreach (var child in _objects.Keys.Where(k => k.Namespace == name && k.Resource != resource.Plural).ToList())
+                {
+                    Remove(KubeResource.Find(child.Resource)!, child);
+                }
+            }
+            return Remove(resource, key);
+        }
+    }
+
+    /// <summary>Forget history, so a watch from an older resourceVersion gets 410 Expired, as after etcd compaction.</summary>
+    public void Compact()
+    {
+        lock (_gate)
+        {
+            _history.Clear();
+            _compactedThrough = _resourceVersion;
+        }
+    }
+
+    /// <summary>
+    /// Starts a watch: the initial events (synthetic ADDED for everything when <paramref name="fromVersion"/> is null/0,
+    /// else the history after it) followed by live events. Throws 410 when the version has been compacted.
+    /// </summary>
+    public (List<StoredEvent> Initial, ChannelReader<StoredEvent> Live, IDisposable Subscription) Watch(KubeResource resource, long? fromVersion)
+    {
+        lock (_gate)
+        {
+            List<StoredEvent> initial;
+            if (fromVersion is null or 0)
+            {
+                initial = _objects.Where(e => e.Key.Resource == resource.Plural)
+                    .Select(e => new StoredEvent("ADDED", resource, ResourceVersionOf(e.Value), null, Clone(e.Value)))
+                    .ToList();
+            }
+            else if (fromVersion < _compactedThrough)
+            {
+                throw new KubeStatusException(410, KubeStatus.Expired(fromVersion.Value, _compactedThrough));
+            }
+            else
+            {
+                initial = _history.Where(e => e.Resource == resource && e.ResourceVersion > fromVersion).ToList();
+            }
+            var channel = Channel.CreateUnbounded<StoredEvent>();
+            _watchers.Add(channel);
+            return (initial, channel.Reader, new Unsubscribe(this, channel));
+        }
+    }
+
+    private JsonObject Remove(KubeResource resource, (string, string, string) key)
+    {
+        var current = _objects[key];
+        var deleted = Clone(current);
+        Commit("DELETED", resource, key, current, deleted);
+        _objects.Remove(key);
+        return Clone(deleted);
+    }
+
+    private void Commit(string type, KubeResource resource, (string, string, string) key, JsonObject? previous, JsonObject obj)
+    {
+        _resourceVersion++;
+        ((JsonObject)obj["metadata"]!)["resourceVersion"] = _resourceVersion.ToString(CultureInfo.InvariantCulture);
+        if (type != "DELETED")
+        {
+            _objects[key] = obj;
+        }
+        var stored = new StoredEvent(type, resource, _resourceVersion, previous is null ? null : Clone(previous), Clone(obj));
+        _history.Add(stored);
+        foreach (var watcher in _watchers)
+        {
+            watcher.Writer.TryWrite(stored);
+        }
+    }
+
+    private static long ResourceVersionOf(JsonObject obj) =>
+        long.Parse(obj["metadata"]!["resourceVersion"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+
+    private static (string, string, string) Key(KubeResource resource, string? ns, string name) =>
+        (resource.Plural, resource.Namespaced ? ns ?? "" : "", name);
+
+    private static JsonObject Clone(JsonObject obj) => (JsonObject)obj.DeepClone();
+
+    private sealed class Unsubscribe(FakeKubeStore store, Channel<StoredEvent> channel) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (store._gate)
+            {
+                store._watchers.Remove(channel);
+            }
+            channel.Writer.TryComplete();
+        }
+    }
+}
