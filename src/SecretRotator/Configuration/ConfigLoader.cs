@@ -45,7 +45,7 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
         if (text.Length > MaxBytes)
             throw new ConfigException([new ConfigError(file, 0, 0, "", $"config is larger than {MaxBytes} characters")]);
         // File.ReadAllText drops a BOM, but text from elsewhere may keep it and YamlDotNet would make it part of the first key.
-        if (text.StartsWith('\uFEFF')) text = text[1..];
+        text = text.TrimStart('\uFEFF');
         var stream = new YamlStream();
         try
         {

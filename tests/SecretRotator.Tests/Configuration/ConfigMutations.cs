@@ -88,7 +88,8 @@ internal static partial class ConfigMutations
         yield return new("tab indentation in list", valid.Replace("\n    type: static\n    server: ghcr.io", "\n    type: static\n\t   server: ghcr.io", StringComparison.Ordinal), MustFail: true);
         yield return new("tab after colon", valid.Replace("concurrency: 4", "concurrency:\t4", StringComparison.Ordinal), MustFail: false);
         yield return new("BOM", "\uFEFF" + valid, MustFail: false);
-        yield return new("BOM twice", "\uFEFF\uFEFF" + valid, MustFail: true);
+        yield return new("BOM twice", "\uFEFF\uFEFF" + valid, MustFail: false);
+        yield return new("BOM inside", valid.Replace("settings:", "\uFEFFsettings:", StringComparison.Ordinal), MustFail: true);
         yield return new("CRLF", valid.Replace("\n", "\r\n", StringComparison.Ordinal), MustFail: false);
         yield return new("two documents", valid + "---\n" + valid, MustFail: true);
         yield return new("empty", "", MustFail: true);

@@ -1,4 +1,6 @@
+using k8s;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Static;
 
@@ -52,7 +54,13 @@ internal static class TestConfigs
         """;
 
     public static ConfigLoader Loader() =>
-        new([new StaticRegistryProvider(new ValueResolver(() => throw new InvalidOperationException("parsing never resolves values")))]);
+        new([new StaticRegistryProvider(new ValueResolver(new NoCluster()))]);
+
+    /// <summary>Parsing checks that sources exist but never reads secrets from the cluster.</summary>
+    private sealed class NoCluster : IKubernetesClientProvider
+    {
+        public IKubernetes Client => throw new InvalidOperationException("parsing never talks to the cluster");
+    }
 
     /// <summary>Parses text that must be rejected; returns every error reported.</summary>
     public static IReadOnlyList<ConfigError> Errors(string yaml)

@@ -1,6 +1,7 @@
 using System.Text;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Kubernetes;
 
@@ -12,7 +13,7 @@ public sealed class DockerConfigJsonTests
     private static List<Case> ReadCases()
     {
         var cases = new List<Case>();
-        foreach (var line in File.ReadAllLines(SharedTestData.Path("dockerconfigjson-cases.txt")))
+        foreach (var line in File.ReadAllLines(TestData.Path("dockerconfigjson-cases.txt")))
         {
             if (line.Length == 0 || line.StartsWith('#')) continue;
             var f = line.Split('\t');
@@ -44,7 +45,7 @@ public sealed class DockerConfigJsonTests
     [Fact]
     public void Build_Case3_MatchesTheGoExactBytesGivenInTheFile()
     {
-        var lines = File.ReadAllLines(SharedTestData.Path("dockerconfigjson-cases.txt"));
+        var lines = File.ReadAllLines(TestData.Path("dockerconfigjson-cases.txt"));
         const string marker = "# Go-exact bytes for case 3 (HTML-escaped): ";
         var goExact = Assert.Single(lines, l => l.StartsWith(marker, StringComparison.Ordinal))[marker.Length..];
 
