@@ -1,8 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
+using SecretRotator.Registries.Ecr;
 using SecretRotator.Registries.Static;
+using SecretRotator.Registries.Verification;
 using SecretRotator.Rotation;
 using SecretRotator.Telemetry;
 
@@ -19,12 +23,19 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<IValueResolver, ValueResolver>();
         services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(
-            sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(), []));
+            sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(),
+            [KubernetesResilience.CreateHandler(sp.GetService<KubernetesRetryOptions>() ?? new KubernetesRetryOptions(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(KubernetesResilience)) ?? NullLogger.Instance)]));
+        // settings.verify: one login per fetched entry; bounded so an unreachable registry cannot eat the run's timeout.
+        services.AddHttpClient(RegistryVerifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<IRegistryVerifier, RegistryVerifier>();
         services.AddSingleton<CredentialFetcher>();
         services.AddSingleton<RotationRunner>();
 
         // Registry types
         services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();
+        services.AddEcrRegistry();
+        services.AddEcrPublicRegistry();
         return services;
     }
 }

@@ -1,19 +1,30 @@
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
 using SecretRotator.Registries;
+using SecretRotator.Registries.Verification;
 using SecretRotator.Telemetry;
 
 namespace SecretRotator.Rotation;
 
-/// <summary>Fetches one credential per needed registry, concurrently; a failure is recorded, never thrown.</summary>
-public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> providers, RotatorMetrics metrics, ILogger<CredentialFetcher> logger)
+/// <summary>
+/// Fetches one credential per needed registry, concurrently; a failure is recorded, never thrown. With verify on
+/// (settings.verify), a credential the registry rejects is a failed fetch (reason verify_failed / verify_unreachable).
+/// </summary>
+public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> providers, IRegistryVerifier verifier, RotatorMetrics metrics,
+    ILogger<CredentialFetcher> logger)
 {
     private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);
 
+    /// <summary>Without verification (render: offline, nothing is written to a cluster).</summary>
+    public Task<(Dictionary<string, RegistryCredential> Fresh, Dictionary<string, RegistryResult> Results)> FetchAsync(
+        IEnumerable<RegistryDefinition> registries, CancellationToken cancellationToken) =>
+        FetchAsync(registries, verify: false, cancellationToken);
+
+    /// <param name="verify">Log in to each entry's registry before accepting the credential.</param>
     public async Task<(Dictionary<string, RegistryCredential> Fresh, Dictionary<string, RegistryResult> Results)> FetchAsync(
-        IEnumerable<RegistryDefinition> registries, CancellationToken cancellationToken)
+        IEnumerable<RegistryDefinition> registries, bool verify, CancellationToken cancellationToken)
     {
-        var tasks = registries.Select(async r => (r.Name, Result: await FetchOneAsync(r, cancellationToken))).ToList();
+        var tasks = registries.Select(async r => (r.Name, Result: await FetchOneAsync(r, verify, cancellationToken))).ToList();
         var done = await Task.WhenAll(tasks);
         var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
         var results = new Dictionary<string, RegistryResult>(StringComparer.Ordinal);
@@ -25,13 +36,14 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
         return (fresh, results);
     }
 
-    private async Task<(RegistryCredential?, RegistryResult)> FetchOneAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    private async Task<(RegistryCredential?, RegistryResult)> FetchOneAsync(RegistryDefinition registry, bool verify, CancellationToken cancellationToken)
     {
         try
         {
             var credential = await _providers[registry.Type].GetCredentialAsync(registry, cancellationToken);
             if (credential.Entries.Count == 0)
                 throw new RegistryException("no_entries", $"registry {registry.Name} returned no credentials");
+            if (verify) await Task.WhenAll(credential.Entries.Select(e => verifier.VerifyAsync(e, cancellationToken)));
             metrics.TokenRequest(registry.Name, "success");
             if (credential.ExpiresAt is { } expiry) metrics.TokenExpiry(registry.Name, expiry);
             LogFetched(logger, registry.Name, registry.Type, credential.Entries.Count, credential.ExpiresAt);

@@ -60,7 +60,7 @@ public sealed partial class RotationRunner(
             foreach (var registry in target.Registries.Where(r => options.Force || IsDue(r, target, existing, now, config.Settings.RefreshBefore)))
                 due[registry] = config.Registry(registry);
         }
-        var (fresh, registryResults) = await fetcher.FetchAsync(due.Values, early.Token);
+        var (fresh, registryResults) = await fetcher.FetchAsync(due.Values, config.Settings.Verify, early.Token);
 
         var accounts = clusterWide
             ? await ServiceAccountIndex.ListAsync(client, targets.SelectMany(t => t.ServiceAccounts), early.Token)

@@ -29,27 +29,32 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
     public async Task HandleAsync(HttpContext context)
     {
         var info = Describe(context.Request);
-        var status = 0;
-        KubeFault? failure = null;
+        KubeFault? applied = null;
+        var recorded = false;
+        // Journal first, then answer: once a client has its response, the journal already shows the request.
+        void Journal(int status)
+        {
+            Record(info, status, applied);
+            recorded = true;
+        }
         try
         {
             foreach (var fault in faults.Choose(info))
             {
+                applied = fault; // latency too is recorded, though the request is then served
                 switch (fault)
                 {
                     case KubeFault.Latency latency:
                         await Task.Delay(latency.Delay, context.RequestAborted);
                         break;
                     case KubeFault.DropConnection:
-                        failure = fault;
+                        Journal(0);
                         context.Abort();
                         return;
                     case KubeFault.TooManyRequests throttle:
-                        failure = fault;
                         throw KubeStatus.TooManyRequests(throttle.RetryAfter,
                             int.TryParse(throttle.RetryAfter, CultureInfo.InvariantCulture, out var seconds) ? seconds : null);
                     case KubeFault.ServerError error:
-                        failure = fault;
                         throw KubeStatus.ServerError(error.StatusCode);
                 }
             }
@@ -60,23 +65,17 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
             rbac.Authorize(info);
             if (info.Verb == "watch")
             {
-                Record(info, 200, null);
+                Journal(200);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
                 await new WatchStream(store, context, info).RunAsync(Filter(info, context.Request.Query), linked.Token);
                 return;
             }
             var (code, body) = await ServeAsync(info, context.Request);
-            status = code;
-            await WriteAsync(context.Response, code, body);
+            await RespondAsync(context, code, body, null, applied, Journal);
         }
         catch (KubeStatusException e)
         {
-            status = e.Code;
-            if (e.RetryAfter is not null)
-            {
-                context.Response.Headers.RetryAfter = e.RetryAfter;
-            }
-            await WriteAsync(context.Response, e.Code, e.Body);
+            await RespondAsync(context, e.Code, e.Body, e.RetryAfter, applied, Journal);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested || stopping.IsCancellationRequested)
         {
@@ -84,11 +83,26 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
         }
         finally
         {
-            if (info.Verb != "watch" || status != 0 || failure is not null)
+            if (!recorded)
             {
-                Record(info, status, failure);
+                Record(info, 0, applied);
             }
         }
+    }
+
+    private static Task RespondAsync(HttpContext context, int code, JsonObject body, string? retryAfter, KubeFault? applied, Action<int> journal)
+    {
+        journal(code);
+        if (applied is KubeFault.DropResponse)
+        {
+            context.Abort(); // the work is done (a write committed), only the answer is lost
+            return Task.CompletedTask;
+        }
+        if (retryAfter is not null)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+        return WriteAsync(context.Response, code, body);
     }
 
     internal static Task WriteAsync(HttpResponse response, int code, JsonObject body)

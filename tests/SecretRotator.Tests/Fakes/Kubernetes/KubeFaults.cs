@@ -24,8 +24,11 @@ public abstract record KubeFault
     /// <summary>500 InternalError, 503 ServiceUnavailable or 504 Timeout, each with the apiserver's Status body.</summary>
     public sealed record ServerError(int StatusCode) : KubeFault;
 
-    /// <summary>Aborts the TCP connection without a response (HttpContext.Abort).</summary>
+    /// <summary>Aborts the TCP connection without a response (HttpContext.Abort); the request is not served.</summary>
     public sealed record DropConnection : KubeFault;
+
+    /// <summary>Serves the request (a write is committed) and then aborts the connection: the client never sees the answer.</summary>
+    public sealed record DropResponse : KubeFault;
 
     public static KubeFault Slow(TimeSpan delay) => new Latency(delay);
     public static KubeFault Throttle(int retryAfterSeconds = 1) => new TooManyRequests(retryAfterSeconds.ToString(CultureInfo.InvariantCulture));
@@ -33,6 +36,7 @@ public abstract record KubeFault
     public static KubeFault InternalError() => new ServerError(500);
     public static KubeFault Unavailable() => new ServerError(503);
     public static KubeFault Drop() => new DropConnection();
+    public static KubeFault DropAfterCommit() => new DropResponse();
 }
 
 /// <summary>
@@ -45,6 +49,8 @@ public sealed record FaultPlan(int Seed)
     public double InternalError { get; init; }
     public double ServiceUnavailable { get; init; }
     public double DropConnection { get; init; }
+    /// <summary>Serve, then drop the connection: a retried create then meets 409 AlreadyExists.</summary>
+    public double DropResponse { get; init; }
     public double Latency { get; init; }
     public TimeSpan LatencyDelay { get; init; } = TimeSpan.FromMilliseconds(5);
     /// <summary>Retry-After seconds on injected 429s; 0 keeps fault suites fast.</summary>
@@ -54,10 +60,11 @@ public sealed record FaultPlan(int Seed)
 }
 
 /// <summary>How many faults of each kind the fake has injected (one-shot, hook and plan faults alike).</summary>
-public sealed record InjectedFaultCounts(int TooManyRequests, int InternalErrors, int ServiceUnavailable, int GatewayTimeouts, int DroppedConnections, int Latencies)
+public sealed record InjectedFaultCounts(int TooManyRequests, int InternalErrors, int ServiceUnavailable, int GatewayTimeouts, int DroppedConnections,
+    int DroppedResponses, int Latencies)
 {
-    /// <summary>Faults that failed a request (latency excluded).</summary>
-    public int Failures => TooManyRequests + InternalErrors + ServiceUnavailable + GatewayTimeouts + DroppedConnections;
+    /// <summary>Faults that failed a request as the client sees it (latency excluded).</summary>
+    public int Failures => TooManyRequests + InternalErrors + ServiceUnavailable + GatewayTimeouts + DroppedConnections + DroppedResponses;
 }
 
 /// <summary>Chooses the fault for a request: queued one-shot faults first, then the hook, then the seeded plan.</summary>
@@ -65,7 +72,7 @@ internal sealed class FaultInjector
 {
     private readonly Lock _gate = new();
     private readonly List<(KubeFault Fault, Func<KubeRequestInfo, bool> When, int Remaining)> _queued = [];
-    private readonly int[] _counts = new int[6];
+    private readonly int[] _counts = new int[7];
     private FaultPlan? _plan;
     private Random? _random;
 
@@ -94,7 +101,7 @@ internal sealed class FaultInjector
         {
             lock (_gate)
             {
-                return new(_counts[0], _counts[1], _counts[2], _counts[3], _counts[4], _counts[5]);
+                return new(_counts[0], _counts[1], _counts[2], _counts[3], _counts[4], _counts[5], _counts[6]);
             }
         }
     }
@@ -142,6 +149,7 @@ internal sealed class FaultInjector
                     : (draw -= plan.InternalError) < 0 ? new KubeFault.ServerError(500)
                     : (draw -= plan.ServiceUnavailable) < 0 ? new KubeFault.ServerError(503)
                     : (draw -= plan.DropConnection) < 0 ? (KubeFault)new KubeFault.DropConnection()
+                    : (draw -= plan.DropResponse) < 0 ? new KubeFault.DropResponse()
                     : null;
                 if (failure is not null)
                 {
@@ -157,7 +165,8 @@ internal sealed class FaultInjector
                     KubeFault.ServerError { StatusCode: 504 } => 3,
                     KubeFault.ServerError => 1,
                     KubeFault.DropConnection => 4,
-                    _ => 5,
+                    KubeFault.DropResponse => 5,
+                    _ => 6,
                 }]++;
             }
         }

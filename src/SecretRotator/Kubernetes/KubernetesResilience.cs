@@ -1,0 +1,132 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace SecretRotator.Kubernetes;
+
+/// <summary>
+/// Retries for every Kubernetes API call, as a handler for the client's HTTP pipeline:
+/// 429 (waiting what Retry-After asks, seconds or HTTP-date, capped at MaxDelay), any 5xx, per-try timeouts and
+/// dropped connections (HttpRequestException, IOException), with jittered exponential backoff and bounded tries.
+/// Other 4xx are answers, not accidents: 409 in particular belongs to the caller (AlreadyExists → re-read, Conflict → re-read and retry).
+/// </summary>
+/// <remarks>
+/// Writes are retried too, POST included. A dropped connection can hide a write the server committed; retrying a
+/// create then meets 409 AlreadyExists and a replace meets 409 Conflict (its resourceVersion is now stale), which the
+/// callers already treat as "re-read and decide again", so a retry can never silently duplicate or lose a change.
+/// </remarks>
+public static partial class KubernetesResilience
+{
+    private static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("secret-rotator.k8s.request");
+    private static readonly ResiliencePropertyKey<int> AttemptKey = new("secret-rotator.k8s.attempt");
+
+    public static DelegatingHandler CreateHandler(KubernetesRetryOptions options, TimeProvider time, ILogger logger)
+    {
+        options.Validate();
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        if (options.MaxAttempts > 1)
+        {
+            builder.AddRetry(RetryStrategy(options, time, logger));
+        }
+        builder.AddTimeout(options.AttemptTimeout); // inside the retry: bounds each try, not the whole call
+        return new RetryHandler(builder.Build(), options, logger);
+    }
+
+    /// <summary>Status codes worth another try: throttling and server-side failures.</summary>
+    public static bool IsTransient(HttpStatusCode status) => status == HttpStatusCode.TooManyRequests || (int)status >= 500;
+
+    private static bool IsTransient(Exception e) => e is HttpRequestException or IOException or TimeoutRejectedException;
+
+    private static RetryStrategyOptions<HttpResponseMessage> RetryStrategy(KubernetesRetryOptions options, TimeProvider time, ILogger logger) => new()
+    {
+        MaxRetryAttempts = options.MaxAttempts - 1,
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = options.BaseDelay,
+        MaxDelay = options.MaxDelay,
+        ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e ? IsTransient(e) : IsTransient(args.Outcome.Result!.StatusCode)),
+        DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time, options.MaxDelay)),
+        OnRetry = args =>
+        {
+            var request = args.Context.Properties.GetValue(RequestKey, null!);
+            args.Context.Properties.Set(AttemptKey, args.AttemptNumber + 2);
+            LogRetrying(logger, request.Method, request.RequestUri?.AbsolutePath, Describe(args.Outcome), args.AttemptNumber + 2,
+                options.MaxAttempts, (long)args.RetryDelay.TotalMilliseconds);
+            return ValueTask.CompletedTask;
+        },
+    };
+
+    /// <summary>The wait a 429/503 asks for; null lets the backoff decide.</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider time, TimeSpan max)
+    {
+        var header = response?.Headers.RetryAfter;
+        var wait = header?.Delta ?? (header?.Date is { } date ? date - time.GetUtcNow() : null);
+        return wait is null ? null : wait < TimeSpan.Zero ? TimeSpan.Zero : wait > max ? max : wait;
+    }
+
+    private static string Describe(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception is { } e ? e.GetType().Name : $"{(int)outcome.Result!.StatusCode} {outcome.Result.StatusCode}";
+
+    // Only method, path and status/exception type are logged: never bodies, headers or query strings.
+    [LoggerMessage(EventId = 4000, Level = LogLevel.Warning,
+        Message = "Kubernetes API {Method} {Path} failed with {Failure}; attempt {Attempt} of {MaxAttempts} in {DelayMs} ms")]
+    private static partial void LogRetrying(ILogger logger, HttpMethod method, string? path, string failure, int attempt, int maxAttempts, long delayMs);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning,
+        Message = "Kubernetes API {Method} {Path} still failing with {Failure} after {Attempts} attempts; giving up")]
+    private static partial void LogGaveUp(ILogger logger, HttpMethod method, string? path, string failure, int attempts);
+
+    private sealed class RetryHandler(ResiliencePipeline<HttpResponseMessage> pipeline, KubernetesRetryOptions options, ILogger logger) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var context = ResilienceContextPool.Shared.Get(cancellationToken);
+            context.Properties.Set(RequestKey, request);
+            try
+            {
+                var outcome = await pipeline.ExecuteOutcomeAsync(
+                    static async (ctx, state) =>
+                    {
+                        try
+                        {
+                            return Outcome.FromResult(await state.Self.SendOnceAsync(state.Request, ctx.CancellationToken));
+                        }
+                        catch (Exception e)
+                        {
+                            return Outcome.FromException<HttpResponseMessage>(e);
+                        }
+                    },
+                    context, (Self: this, Request: request));
+                var attempts = context.Properties.GetValue(AttemptKey, 1);
+                if (outcome.Exception is { } error)
+                {
+                    if (IsTransient(error))
+                    {
+                        LogGaveUp(logger, request.Method, request.RequestUri?.AbsolutePath, Describe(outcome), attempts);
+                    }
+                    if (error is TimeoutRejectedException)
+                    {
+                        // One exception type for "the API server did not answer", whatever the transport did.
+                        throw new HttpRequestException(
+                            $"Kubernetes API {request.Method} {request.RequestUri?.AbsolutePath} did not respond within {options.AttemptTimeout} ({attempts} attempts)", error);
+                    }
+                    outcome.ThrowIfException();
+                }
+                if (IsTransient(outcome.Result!.StatusCode))
+                {
+                    LogGaveUp(logger, request.Method, request.RequestUri?.AbsolutePath, Describe(outcome), attempts);
+                }
+                return outcome.Result;
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+        }
+
+        private Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            base.SendAsync(request, cancellationToken);
+    }
+}

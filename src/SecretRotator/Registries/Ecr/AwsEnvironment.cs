@@ -1,0 +1,22 @@
+namespace SecretRotator.Registries.Ecr;
+
+/// <summary>
+/// The environment variables the ECR providers read themselves (endpoint overrides). Injected so tests
+/// need not touch process-global state; credential variables are read by the AWS SDK from the process.
+/// </summary>
+public sealed class AwsEnvironment(Func<string, string?> read)
+{
+    public static AwsEnvironment Process { get; } = new(Environment.GetEnvironmentVariable);
+
+    public const string EcrEndpointVariable = "AWS_ENDPOINT_URL_ECR";
+    public const string EcrPublicEndpointVariable = "AWS_ENDPOINT_URL_ECR_PUBLIC";
+
+    /// <summary>An absolute http(s) URL from <paramref name="variable"/>, null when unset or empty.</summary>
+    public Uri? EndpointUrl(string variable)
+    {
+        var value = read(variable);
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") return uri;
+        throw new RegistryException("bad_endpoint", $"environment variable {variable} is not an absolute http(s) URL");
+    }
+}

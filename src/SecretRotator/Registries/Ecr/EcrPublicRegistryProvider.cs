@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+using SecretRotator.Configuration;
+
+namespace SecretRotator.Registries.Ecr;
+
+/// <summary>
+/// Amazon ECR Public (public.ecr.aws): authenticated pulls get higher rate limits. The API lives only in
+/// us-east-1, so requests are always signed there whatever region the workload runs in.
+/// </summary>
+public sealed class EcrPublicRegistryProvider(
+    AwsCredentialChain credentials,
+    AwsTokenClient client,
+    AwsEnvironment environment,
+    TimeProvider time,
+    ILogger<EcrPublicRegistryProvider> logger) : IRegistryProvider
+{
+    public const string Service = "ecr-public";
+    public const string Target = "SpencerFrontendService.GetAuthorizationToken";
+
+    public string Type => "ecr-public";
+
+    public object ParseOptions(ConfigMap map) => EcrConfigParser.ParsePublic(map);
+
+    public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    {
+        var options = (EcrPublicRegistryOptions)registry.Options;
+        var endpoint = EcrEndpoints.Select(options.Endpoint, environment, AwsEnvironment.EcrPublicEndpointVariable, EcrEndpoints.PublicApi);
+        if (options.AssumeRole is { } role) EcrLog.AssumingRole(logger, registry.Name, role.RoleArn, role.SessionName);
+
+        var started = time.GetTimestamp();
+        var signing = await credentials.GetAsync(registry.Name, options.AssumeRole, cancellationToken);
+        using var answer = await client.CallAsync(
+            new AwsTokenCall(registry.Name, Service, Target, EcrEndpoints.PublicRegion, endpoint, signing), cancellationToken);
+
+        // Unlike private ECR, authorizationData is a single object here.
+        if (!answer.RootElement.TryGetProperty("authorizationData", out var data))
+            throw new RegistryException("bad_response", $"registry {registry.Name}: GetAuthorizationToken returned no authorizationData");
+        var token = EcrTokenParser.Parse(data, registry.Name);
+
+        EcrLog.Fetched(logger, registry.Name, Service, 1, token.ExpiresAt, (long)time.GetElapsedTime(started).TotalMilliseconds);
+        return new RegistryCredential([new DockerAuthEntry(EcrEndpoints.PublicHost, token.Username, token.Password)], token.ExpiresAt);
+    }
+}

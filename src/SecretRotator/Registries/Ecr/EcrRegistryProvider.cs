@@ -1,0 +1,47 @@
+using SecretRotator.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace SecretRotator.Registries.Ecr;
+
+/// <summary>
+/// Private Amazon ECR. One GetAuthorizationToken call per registry: the token is valid for every registry
+/// the principal may read in that region, so it is written once per configured account host.
+/// </summary>
+public sealed class EcrRegistryProvider(
+    AwsCredentialChain credentials,
+    AwsTokenClient client,
+    AwsEnvironment environment,
+    TimeProvider time,
+    ILogger<EcrRegistryProvider> logger) : IRegistryProvider
+{
+    public const string Service = "ecr";
+    public const string Target = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken";
+
+    public string Type => "ecr";
+
+    public object ParseOptions(ConfigMap map) => EcrConfigParser.ParseEcr(map);
+
+    public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    {
+        var options = (EcrRegistryOptions)registry.Options;
+        var endpoint = EcrEndpoints.Select(options.Endpoint, environment, AwsEnvironment.EcrEndpointVariable,
+            EcrEndpoints.ApiEndpoint(options.Region, options.Fips, options.DualStack));
+        if (options.AssumeRole is { } role) EcrLog.AssumingRole(logger, registry.Name, role.RoleArn, role.SessionName);
+
+        var started = time.GetTimestamp();
+        var signing = await credentials.GetAsync(registry.Name, options.AssumeRole, cancellationToken);
+        using var answer = await client.CallAsync(new AwsTokenCall(registry.Name, Service, Target, options.Region, endpoint, signing), cancellationToken);
+
+        if (!answer.RootElement.TryGetProperty("authorizationData", out var list) || list.ValueKind != System.Text.Json.JsonValueKind.Array || list.GetArrayLength() == 0)
+            throw new RegistryException("bad_response", $"registry {registry.Name}: GetAuthorizationToken returned no authorizationData");
+        var token = EcrTokenParser.Parse(list[0], registry.Name);
+
+        List<string> hosts = options.Accounts.Count > 0
+            ? options.Accounts.Select(a => EcrEndpoints.RegistryHost(a, options.Region)).ToList()
+            : [EcrTokenParser.ProxyHost(token.ProxyEndpoint) ?? throw new RegistryException("bad_response",
+                $"registry {registry.Name}: GetAuthorizationToken returned no usable proxyEndpoint; list the registries under accounts")];
+
+        EcrLog.Fetched(logger, registry.Name, Service, hosts.Count, token.ExpiresAt, (long)time.GetElapsedTime(started).TotalMilliseconds);
+        return new RegistryCredential(hosts.Select(h => new DockerAuthEntry(h, token.Username, token.Password)).ToList(), token.ExpiresAt);
+    }
+}
