@@ -184,6 +184,12 @@ public sealed class ConfigMap
             case "file":
                 var file = source.GetString("file", required: true);
                 if (file is null) break;
+                // Path.GetFullPath throws on these; YAML escapes ("\0") can put them in a value.
+                if (file.Length == 0 || file.AsSpan().IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
+                {
+                    source.Error("file", "must be a file path");
+                    break;
+                }
                 // Relative paths are relative to the config file, not to wherever the tool was started.
                 file = System.IO.Path.GetFullPath(file, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Errors.File)) ?? ".");
                 if (!System.IO.File.Exists(file)) source.Error("file", $"file '{file}' does not exist");

@@ -69,6 +69,21 @@ internal static partial class ConfigMutations
                 foreach (var w in new[] { "x", isSequence ? "{a: b}" : "[x]" })
                     yield return new($"line {i + 1} {key}: block -> {w}", Join([.. head, $"{at}{key}: {w}", .. tail]), MustFail: true);
             }
+            // YAML escapes put control characters, lone surrogates and odd spaces into values without raw bytes in the file.
+            if (m.Groups["value"].Success && m.Groups["value"].Value[0] is not ('[' or '{'))
+            {
+                foreach (var escaped in new[] { "\"a\\0b\"", "\"\\x01\"", "\"\\ud800\"", "\"\\N\\L\\P\\_\"", "\"\\t\"", "\"\"" })
+                    yield return new($"line {i + 1} {key}: {escaped}", Join([.. head, $"{at}{key}: {escaped}", .. tail]), MustFail: false);
+            }
+            else if (m.Groups["value"].Success && m.Groups["value"].Value[0] == '{')
+            {
+                // Inside {env: X} / {file: X}: the same escapes reach environment and file system APIs.
+                foreach (var bad in new[] { "\"x\\0y\"", "\"\"", "\" \"", "\"a=b\"", "\"\\t\"" })
+                {
+                    var inner = Regex.Replace(m.Groups["value"].Value, @"(?<=: )[^,{}]+(?=\})", bad);
+                    yield return new($"line {i + 1} {key}: source {bad}", Join([.. head, $"{at}{key}: {inner}", .. tail]), MustFail: true);
+                }
+            }
             yield return new($"line {i + 1} unknown key beside {key}", Join([.. lines.Take(blockEnd), $"{indent}zzz: 1", .. tail]), MustFail: true);
             yield return new($"line {i + 1} {key} removed", Join([.. head, .. tail]), MustFail: false);
         }
