@@ -47,6 +47,37 @@ public sealed class ConfigFuzzTests(ITestOutputHelper output)
         Assert.True(slowest[0].Time < TimeSpan.FromSeconds(15), $"{slowest[0].Name} took {slowest[0].Time}");
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Parse_MutatedConfigsOfEveryRegistryType_FailOnlyWithConfigErrors()
+    {
+        var loader = TestConfigs.ApplicationLoader();
+        Assert.Equal(3, loader.Parse(TestConfigs.ValidAllTypes, TestConfigs.FileName).Registries.Count);
+        var valid = TestConfigs.ValidAllTypes;
+        var mutations = ConfigMutations.Truncations(valid).Select(m => m with { MustFail = false })
+            .Concat(ConfigMutations.StructuralMutations(valid))
+            .Concat(ConfigMutations.Random(valid, new Random(Seed), 1000))
+            .ToList();
+        var problems = new List<string>();
+        var rejected = 0;
+
+        await Task.Run(() =>
+        {
+            foreach (var mutation in mutations)
+            {
+                switch (Outcome(loader, mutation))
+                {
+                    case null: break;
+                    case { Length: 0 }: rejected++; break;
+                    case var problem: problems.Add($"{mutation.Name}: {problem}"); break;
+                }
+            }
+        }, TestContext.Current.CancellationToken);
+
+        output.WriteLine($"{mutations.Count} mutations of the all-types config: {rejected} rejected");
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Take(20)));
+        Assert.True(rejected > mutations.Count / 2, $"only {rejected} of {mutations.Count} rejected");
+    }
+
     [Fact]
     public void Mutations_SameSeed_AreIdentical()
     {

@@ -98,17 +98,22 @@ internal static partial class ConfigMutations
             foreach (var w in new[] { "x", "[x]", "~" })
                 yield return new($"item at line {i + 1} -> {w}", Join([.. lines.Take(i), $"{new string(' ', dash)}- {w}", .. lines.Skip(end)]), MustFail: true);
         }
-        yield return new("settings block twice", valid + "settings:\n  prune: false\n", MustFail: true);
-        yield return new("tab indentation", valid.Replace("\n  concurrency", "\n\tconcurrency", StringComparison.Ordinal), MustFail: true);
-        yield return new("tab indentation in list", valid.Replace("\n    type: static\n    server: ghcr.io", "\n    type: static\n\t   server: ghcr.io", StringComparison.Ordinal), MustFail: true);
-        yield return new("tab after colon", valid.Replace("concurrency: 4", "concurrency:\t4", StringComparison.Ordinal), MustFail: false);
-        yield return new("BOM", "\uFEFF" + valid, MustFail: false);
-        yield return new("BOM twice", "\uFEFF\uFEFF" + valid, MustFail: false);
-        yield return new("BOM inside", valid.Replace("settings:", "\uFEFFsettings:", StringComparison.Ordinal), MustFail: true);
-        yield return new("CRLF", valid.Replace("\n", "\r\n", StringComparison.Ordinal), MustFail: false);
-        yield return new("two documents", valid + "---\n" + valid, MustFail: true);
-        yield return new("empty", "", MustFail: true);
-        yield return new("NUL", valid.Replace("concurrency: 4", "concurrency: 4\0", StringComparison.Ordinal), MustFail: true);
+        // Fixed edits of the standard config; skipped for a base config they do not apply to.
+        var fixedEdits = new Mutation[]
+        {
+            new("secrets twice", valid + "secrets: []\n", MustFail: true),
+            new("tab indentation", valid.Replace("\n  concurrency", "\n\tconcurrency", StringComparison.Ordinal), MustFail: true),
+            new("tab indentation in list", valid.Replace("\n    type: static\n    server: ghcr.io", "\n    type: static\n\t   server: ghcr.io", StringComparison.Ordinal), MustFail: true),
+            new("tab after colon", valid.Replace("concurrency: 4", "concurrency:\t4", StringComparison.Ordinal), MustFail: false),
+            new("BOM", "\uFEFF" + valid, MustFail: false),
+            new("BOM twice", "\uFEFF\uFEFF" + valid, MustFail: false),
+            new("BOM inside", valid.Replace("\nsecrets:", "\n\uFEFFsecrets:", StringComparison.Ordinal), MustFail: true),
+            new("CRLF", valid.Replace("\n", "\r\n", StringComparison.Ordinal), MustFail: false),
+            new("two documents", valid + "---\n" + valid, MustFail: true),
+            new("empty", "", MustFail: true),
+            new("NUL", valid.Replace("    type: static\n", "    type: static\0\n", StringComparison.Ordinal), MustFail: true),
+        };
+        foreach (var edit in fixedEdits.Where(e => e.Text != valid)) yield return edit;
     }
 
     private static int Indent(string line) => line.Length - line.TrimStart(' ').Length;

@@ -1,4 +1,5 @@
 using k8s;
+using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
@@ -52,6 +53,43 @@ internal static class TestConfigs
           timeout: 90s
 
         """;
+
+    /// <summary>Every registry type registered in <c>AddSecretRotator()</c>, for fuzzing the providers' parsers too.</summary>
+    public static string ValidAllTypes => $$"""
+        registries:
+          - name: ghcr
+            type: static
+            server: ghcr.io
+            username: bot
+            password: {env: {{TokenVariable}}}
+          - name: prod-ecr
+            type: ecr
+            region: us-east-1
+            accounts: ["123456789012", "210987654321"]
+            roleArn: arn:aws:iam::123456789012:role/ecr-pull
+            externalId: ext-id
+            sessionName: rotator
+            fips: false
+            dualStack: true
+            endpoint: https://vpce-0abc.api.ecr.us-east-1.vpce.amazonaws.com
+          - name: public
+            type: ecr-public
+            roleArn: arn:aws:iam::123456789012:role/ecr-public
+        secrets:
+          - name: regcred
+            registries: [ghcr, prod-ecr, public]
+            namespaces:
+              names: [default]
+
+        """;
+
+    /// <summary>The loader as the application wires it, with every registry type.</summary>
+    public static ConfigLoader ApplicationLoader()
+    {
+        var services = new ServiceCollection().AddSecretRotator();
+        services.AddSingleton<IKubernetesClientProvider>(new NoCluster());
+        return services.BuildServiceProvider().GetRequiredService<ConfigLoader>();
+    }
 
     public static ConfigLoader Loader() =>
         new([new StaticRegistryProvider(new ValueResolver(new NoCluster()))]);
