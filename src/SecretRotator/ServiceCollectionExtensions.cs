@@ -4,7 +4,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
+using SecretRotator.Registries.Acr;
 using SecretRotator.Registries.Ecr;
+using SecretRotator.Registries.Gcr;
 using SecretRotator.Registries.Static;
 using SecretRotator.Registries.Verification;
 using SecretRotator.Rotation;
@@ -18,8 +20,7 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddSecretRotator(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddMetrics();
-        services.AddSingleton<RotatorMetrics>();
+        services.AddSecretRotatorTelemetry(); // RotatorMetrics, /metrics, Pushgateway and OTLP publishing
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<IValueResolver, ValueResolver>();
         services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(
@@ -36,6 +37,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();
         services.AddEcrRegistry();
         services.AddEcrPublicRegistry();
+        services.AddAcrRegistry();
+        services.AddGcrRegistry();
         return services;
     }
 }

@@ -15,31 +15,21 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IService
     public const int ExitUsage = 2;
     public const string DefaultConfigPath = "/etc/secret-rotator/config.yaml";
 
-    internal static readonly Option<string> Config = new("--config", "-c")
-    {
-        Description = "Path to the config YAML",
-        DefaultValueFactory = _ => DefaultConfigPath,
-    };
-    internal static readonly Option<string?> Kubeconfig = new("--kubeconfig") { Description = "Path to a kubeconfig (default: KUBECONFIG, then in-cluster, then ~/.kube/config)" };
-    internal static readonly Option<string?> Context = new("--context") { Description = "kubeconfig context to use" };
-    internal static readonly Option<string[]> Namespace = new("--namespace", "-n") { Description = "Only these namespaces (repeatable)", AllowMultipleArgumentsPerToken = false };
-    internal static readonly Option<string?> Secret = new("--secret") { Description = "Only this secret target" };
-    internal static readonly Option<bool> DryRun = new("--dry-run") { Description = "Print what would be created, updated or left alone; write nothing" };
-    internal static readonly Option<bool> Force = new("--force") { Description = "Fetch tokens and write even when the stored token is still fresh" };
-    internal static readonly Option<int?> MetricsPort = new("--metrics-port") { Description = "Serve /metrics on this port while the run is in progress" };
-
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
+        // Options are built per invocation: System.CommandLine mutates them when they join a command,
+        // so sharing static instances between concurrent invocations (tests, daemon) is a data race.
+        var o = new CliOptions();
         var root = new RootCommand("secret-rotator: keeps Kubernetes image pull secrets fresh");
         root.Subcommands.Add(Command("run", "One rotation pass, then exit (what the CronJob runs)",
-            [Config, Kubeconfig, Context, Secret, Namespace, DryRun, Force, MetricsPort],
-            (parse, ct) => new RunCommand(stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
+            [o.Config, o.Kubeconfig, o.Context, o.Secret, o.Namespace, o.DryRun, o.Force, o.MetricsPort],
+            (parse, ct) => new RunCommand(o, stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(Command("render", "Print the Secret manifests as YAML (no cluster needed for explicit namespaces without {secret:} sources)",
-            [Config, Kubeconfig, Context, Secret, Namespace],
-            (parse, ct) => new RenderCommand(stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
+            [o.Config, o.Kubeconfig, o.Context, o.Secret, o.Namespace],
+            (parse, ct) => new RenderCommand(o, stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(Command("validate", "Check the config file and report every error with file, line and field",
-            [Config],
-            (parse, ct) => new ValidateCommand(stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
+            [o.Config],
+            (parse, ct) => new ValidateCommand(o, stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

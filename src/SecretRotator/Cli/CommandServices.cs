@@ -10,7 +10,7 @@ namespace SecretRotator.Cli;
 /// <summary>Builds the service provider for one command: appsettings.json + environment, logging to stderr.</summary>
 internal static class CommandServices
 {
-    public static ServiceProvider Build(ParseResult parse, Action<IServiceCollection>? configure)
+    public static ServiceProvider Build(ParseResult parse, CliOptions o, Action<IServiceCollection>? configure)
     {
         var configuration = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
@@ -25,8 +25,8 @@ internal static class CommandServices
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
             .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         var connection = new KubernetesConnectionOptions(
-            parse.GetResult(CliApp.Kubeconfig) is null ? null : parse.GetValue(CliApp.Kubeconfig),
-            parse.GetResult(CliApp.Context) is null ? null : parse.GetValue(CliApp.Context));
+            parse.GetResult(o.Kubeconfig) is null ? null : parse.GetValue(o.Kubeconfig),
+            parse.GetResult(o.Context) is null ? null : parse.GetValue(o.Context));
         services.AddSingleton(connection);
         services.AddSecretRotator();
         configure?.Invoke(services);
@@ -34,9 +34,9 @@ internal static class CommandServices
     }
 
     /// <summary>Loads the config, printing every error; null means exit 2.</summary>
-    public static async Task<RotatorConfig?> LoadConfigAsync(IServiceProvider services, ParseResult parse, TextWriter stderr)
+    public static async Task<RotatorConfig?> LoadConfigAsync(IServiceProvider services, string? configPath, TextWriter stderr)
     {
-        var path = parse.GetValue(CliApp.Config) ?? CliApp.DefaultConfigPath;
+        var path = configPath ?? CliApp.DefaultConfigPath;
         try
         {
             return services.GetRequiredService<ConfigLoader>().Load(path);

@@ -10,15 +10,15 @@ namespace SecretRotator.Cli;
 /// Prints the Secrets a run would write, like <c>kubectl create secret docker-registry --dry-run=client -o yaml</c>.
 /// Needs no cluster when namespaces are explicit (or given with --namespace) and no {secret:} source is used.
 /// </summary>
-internal sealed class RenderCommand(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure)
+internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure)
 {
     public async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        await using var services = CommandServices.Build(parse, configure);
-        var config = await CommandServices.LoadConfigAsync(services, parse, stderr);
+        await using var services = CommandServices.Build(parse, o, configure);
+        var config = await CommandServices.LoadConfigAsync(services, parse.GetValue(o.Config), stderr);
         if (config is null) return CliApp.ExitUsage;
-        var only = parse.GetValue(CliApp.Secret);
-        var namespaces = parse.GetValue(CliApp.Namespace) ?? [];
+        var only = parse.GetValue(o.Secret);
+        var namespaces = parse.GetValue(o.Namespace) ?? [];
         var targets = config.Secrets.Where(s => only is null || s.Name == only).ToList();
 
         foreach (var target in targets.Where(t => namespaces.Length == 0 && !t.Namespaces.IsExplicitOnly))

@@ -2,29 +2,33 @@ using System.CommandLine;
 using k8s.Exceptions;
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Rotation;
+using SecretRotator.Telemetry;
 
 namespace SecretRotator.Cli;
 
-internal sealed class RunCommand(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure)
+internal sealed class RunCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure)
 {
     public async Task<int> ExecuteAsync(ParseResult parse, CancellationToken shutdown)
     {
-        await using var services = CommandServices.Build(parse, configure);
-        var config = await CommandServices.LoadConfigAsync(services, parse, stderr);
+        await using var services = CommandServices.Build(parse, o, configure);
+        var config = await CommandServices.LoadConfigAsync(services, parse.GetValue(o.Config), stderr);
         if (config is null) return CliApp.ExitUsage;
 
         var options = new RunOptions
         {
-            Secret = parse.GetValue(CliApp.Secret),
-            Namespaces = parse.GetValue(CliApp.Namespace) ?? [],
-            DryRun = parse.GetValue(CliApp.DryRun),
-            Force = parse.GetValue(CliApp.Force),
+            Secret = parse.GetValue(o.Secret),
+            Namespaces = parse.GetValue(o.Namespace) ?? [],
+            DryRun = parse.GetValue(o.DryRun),
+            Force = parse.GetValue(o.Force),
         };
         if (options.Secret is { } only && config.Secrets.All(s => s.Name != only))
         {
             await stderr.WriteLineAsync($"error: --secret {only}: no such secret in {config.File} (known: {string.Join(", ", config.Secrets.Select(s => s.Name))})");
             return CliApp.ExitUsage;
         }
+
+        await using var metricsServer = services.GetRequiredService<MetricsServer>();
+        if (parse.GetValue(o.MetricsPort) is { } port) await metricsServer.StartAsync(port, shutdown);
 
         RunReport report;
         try
@@ -43,6 +47,12 @@ internal sealed class RunCommand(TextWriter stdout, TextWriter stderr, Action<IS
                 ? "error: interrupted before any secret was written"
                 : $"error: run timeout {Configuration.Duration.Format(config.Settings.Timeout)} reached before any secret was written");
             return CliApp.ExitFailed;
+        }
+        finally
+        {
+            // Pushed even after SIGTERM (hence no token); bounded by its own timeout; a failed push is logged
+            // and never changes the exit code.
+            if (!options.DryRun) await services.GetRequiredService<IMetricsPublisher>().PublishAsync(config, CancellationToken.None);
         }
         await RunSummary.WriteAsync(stdout, report);
         return report.ExitCode;

@@ -22,6 +22,9 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
         // The LIST only shows our secrets; a same-named foreign one surfaces as 409 AlreadyExists on create,
         // so a real run creates first and reads only then (one request per new secret, not two).
         var mustRead = dryRun && existing is null;
+        // A write whose response was lost may have landed: if a re-read then finds exactly our content, the
+        // secret was written by this run (or an identical twin run) and is reported as such, not as unchanged.
+        Outcome? attempted = null;
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -29,14 +32,19 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
                 if (mustRead) existing = await ReadAsync(name, ns, cancellationToken);
                 mustRead = false;
                 var decision = Decide(desired.Secret, existing);
-                if (decision is not null) return decision with { Secret = name, Namespace = ns };
+                if (decision is not null)
+                    return decision.Outcome == Outcome.Unchanged && attempted is { } written
+                        ? new TargetResult(name, ns, written)
+                        : decision with { Secret = name, Namespace = ns };
                 if (dryRun) return Planned(name, ns, existing is null ? Outcome.Created : Outcome.Updated);
 
                 if (existing is null)
                 {
+                    attempted ??= Outcome.Created;
                     await kubernetes.CoreV1.CreateNamespacedSecretAsync(Fresh(desired.Secret), ns, cancellationToken: cancellationToken);
                     return new TargetResult(name, ns, Outcome.Created);
                 }
+                attempted ??= Outcome.Updated;
                 if (existing.Type != desired.Secret.Type)
                 {
                     // type is immutable: replace by delete + create, pinned to the version we judged.

@@ -3,13 +3,18 @@ using System.Diagnostics.Metrics;
 namespace SecretRotator.Telemetry;
 
 /// <summary>
-/// Owns the "SecretRotator" meter and every instrument. The names below become the Prometheus names in
-/// DESIGN.md (OpenTelemetry's Prometheus exporter adds the unit and _total suffixes).
-/// Label cardinality is bounded: namespace appears only on failures.
+/// Owns the "SecretRotator" meter and every instrument. Instrument names follow the OpenTelemetry→Prometheus
+/// convention (counters without "_total", unit "s" already in the name), so our own exposition
+/// (<see cref="PrometheusText"/>) and an OTel Collector's Prometheus exporter both produce the names in
+/// docs/monitoring.md. Label cardinality is bounded: outcomes are closed sets (checked here), the secret and
+/// registry labels come from the config file, and namespace appears only on failures.
 /// </summary>
 public sealed class RotatorMetrics : IDisposable
 {
     public const string MeterName = "SecretRotator";
+
+    /// <summary>Run durations range from sub-second (nothing stale) to the 5-minute default run timeout.</summary>
+    internal static readonly double[] RunDurationBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
     private readonly Meter _meter;
     private readonly Counter<long> _writes;
@@ -23,28 +28,33 @@ public sealed class RotatorMetrics : IDisposable
     public RotatorMetrics(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
-        _writes = _meter.CreateCounter<long>("secret_rotator_secret_writes", description: "Secret write outcomes per target secret (created, updated, unchanged, failed, foreign).");
-        _failures = _meter.CreateCounter<long>("secret_rotator_secret_failures", description: "Secret targets that failed, by namespace and reason.");
-        _tokenRequests = _meter.CreateCounter<long>("secret_rotator_token_requests", description: "Registry credential requests by outcome (success, failure).");
-        _runDuration = _meter.CreateHistogram<double>("secret_rotator_run_duration", unit: "s", description: "Duration of one rotation pass.");
-        _meter.CreateObservableGauge("secret_rotator_token_expiry_timestamp_seconds", () => Observe(_expiry), description: "Unix time at which the registry's current token expires.");
-        _meter.CreateObservableGauge("secret_rotator_last_success_timestamp_seconds", () => Observe(_lastSuccess), description: "Unix time of the last run in which the registry's credential was fetched and written without failure.");
+        _writes = _meter.CreateCounter<long>(MetricNames.SecretWrites, description: "Secret write outcomes per target secret (created, updated, unchanged, failed, foreign).");
+        _failures = _meter.CreateCounter<long>(MetricNames.SecretFailures, description: "Secret targets that failed, by namespace and reason.");
+        _tokenRequests = _meter.CreateCounter<long>(MetricNames.TokenRequests, description: "Registry credential requests by outcome (success, failure).");
+        _runDuration = _meter.CreateHistogram(MetricNames.RunDuration, unit: "s", description: "Duration of one rotation pass.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RunDurationBuckets });
+        _meter.CreateObservableGauge(MetricNames.TokenExpiry, () => Observe(_expiry), unit: "s", description: "Unix time at which the registry's current token expires.");
+        _meter.CreateObservableGauge(MetricNames.LastSuccess, () => Observe(_lastSuccess), unit: "s", description: "Unix time of the last run in which the registry's credential was fetched and written without failure.");
     }
 
+    /// <param name="outcome">One of <see cref="WriteOutcomes"/>.</param>
     public void SecretWrite(string secret, string outcome) =>
-        _writes.Add(1, new KeyValuePair<string, object?>("secret", secret), new KeyValuePair<string, object?>("outcome", outcome));
+        _writes.Add(1, new KeyValuePair<string, object?>("secret", secret), new KeyValuePair<string, object?>("outcome", WriteOutcomes.Check(outcome)));
 
+    /// <param name="reason">A short machine reason (e.g. a RegistryException reason), never free text.</param>
     public void SecretFailure(string secret, string @namespace, string reason) =>
         _failures.Add(1, new("secret", secret), new("namespace", @namespace), new("reason", reason));
 
+    /// <param name="outcome">One of <see cref="TokenOutcomes"/>.</param>
     public void TokenRequest(string registry, string outcome) =>
-        _tokenRequests.Add(1, new KeyValuePair<string, object?>("registry", registry), new KeyValuePair<string, object?>("outcome", outcome));
+        _tokenRequests.Add(1, new KeyValuePair<string, object?>("registry", registry), new KeyValuePair<string, object?>("outcome", TokenOutcomes.Check(outcome)));
 
     public void TokenExpiry(string registry, DateTimeOffset expiresAt)
     {
         lock (_gate) _expiry[registry] = expiresAt.ToUnixTimeMilliseconds() / 1000.0;
     }
 
+    /// <summary>Call only for registries whose credential was fetched and written without failure in this run.</summary>
     public void LastSuccess(string registry, DateTimeOffset at)
     {
         lock (_gate) _lastSuccess[registry] = at.ToUnixTimeMilliseconds() / 1000.0;
@@ -59,4 +69,51 @@ public sealed class RotatorMetrics : IDisposable
     }
 
     public void Dispose() => _meter.Dispose();
+}
+
+/// <summary>Instrument names, and the Prometheus names they are exported as (the contract alerts and dashboards use).</summary>
+public static class MetricNames
+{
+    public const string SecretWrites = "secret_rotator_secret_writes";
+    public const string SecretFailures = "secret_rotator_secret_failures";
+    public const string TokenRequests = "secret_rotator_token_requests";
+    public const string TokenExpiry = "secret_rotator_token_expiry_timestamp_seconds";
+    public const string LastSuccess = "secret_rotator_last_success_timestamp_seconds";
+    public const string RunDuration = "secret_rotator_run_duration_seconds";
+
+    /// <summary>Every metric family Prometheus sees, by its exposition name.</summary>
+    public static readonly IReadOnlyList<string> Exported =
+    [
+        SecretWrites + "_total", SecretFailures + "_total", TokenRequests + "_total", TokenExpiry, LastSuccess, RunDuration,
+    ];
+
+    /// <summary>Gauges that describe one registry's state; pushed per registry so a failed run keeps the old values.</summary>
+    public static readonly IReadOnlySet<string> PerRegistryGauges = new HashSet<string>(StringComparer.Ordinal) { TokenExpiry, LastSuccess };
+}
+
+/// <summary>Closed set of secret write outcomes (bounded label values).</summary>
+public static class WriteOutcomes
+{
+    public const string Created = "created";
+    public const string Updated = "updated";
+    public const string Unchanged = "unchanged";
+    public const string Failed = "failed";
+    public const string Foreign = "foreign";
+
+    private static readonly HashSet<string> All = [Created, Updated, Unchanged, Failed, Foreign];
+
+    internal static string Check(string outcome) => All.Contains(outcome)
+        ? outcome
+        : throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "unknown secret write outcome; use WriteOutcomes");
+}
+
+/// <summary>Closed set of token request outcomes (bounded label values).</summary>
+public static class TokenOutcomes
+{
+    public const string Success = "success";
+    public const string Failure = "failure";
+
+    internal static string Check(string outcome) => outcome is Success or Failure
+        ? outcome
+        : throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "unknown token request outcome; use TokenOutcomes");
 }

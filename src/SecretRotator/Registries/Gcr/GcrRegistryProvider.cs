@@ -1,0 +1,77 @@
+using Google.Apis.Auth.OAuth2;
+using Google.Apis.Auth.OAuth2.Responses;
+using Microsoft.Extensions.Logging;
+using SecretRotator.Configuration;
+
+namespace SecretRotator.Registries.Gcr;
+
+/// <summary>
+/// Google Container Registry and Artifact Registry: one OAuth access token (cloud-platform scope) from
+/// application default credentials, used as the password of <c>oauth2accesstoken</c> on every listed server.
+/// </summary>
+public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, TimeProvider time, ILogger<GcrRegistryProvider> logger) : IRegistryProvider
+{
+    public const string AccessTokenUsername = "oauth2accesstoken";
+
+    public string Type => "gcr";
+
+    public object ParseOptions(ConfigMap map) => GcrRegistryOptions.Parse(map);
+
+    public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    {
+        var options = (GcrRegistryOptions)registry.Options;
+        var signIn = await loader.LoadAsync(registry.Name, options, cancellationToken);
+
+        // expires_in counts from when the server answered; taking our clock before asking keeps the expiry
+        // we record no later than the real one, measured on the same clock that decides refreshes.
+        var requestedAt = time.GetUtcNow();
+        var token = await RequestTokenAsync(registry.Name, signIn, cancellationToken);
+        if (token.ExpiresInSeconds is not { } seconds || string.IsNullOrEmpty(token.AccessToken))
+            throw new RegistryException("invalid_token", $"registry {registry.Name}: the token response from {signIn.Description} has no access_token or expires_in");
+        var expiresAt = requestedAt + TimeSpan.FromSeconds(seconds);
+
+        LogCredential(logger, registry.Name, signIn.Description, options.Servers.Count, expiresAt);
+        var entries = options.Servers.Select(s => new DockerAuthEntry(s, AccessTokenUsername, token.AccessToken)).ToList();
+        return new RegistryCredential(entries, expiresAt);
+    }
+
+    private static async Task<TokenResponse> RequestTokenAsync(string registry, GoogleSignIn signIn, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Always a new token, never one the library cached (application default credentials are shared
+            // process-wide): its expires_in must count from the request we timed. Transient token endpoint
+            // failures (5xx, network) are retried inside these calls with the library's bounded backoff.
+            var token = signIn.Credential.UnderlyingCredential switch
+            {
+                ServiceCredential s => await s.RequestAccessTokenAsync(cancellationToken) ? s.Token : null,
+                UserCredential u => await u.RefreshTokenAsync(cancellationToken) ? u.Token : null,
+                _ => null,
+            };
+            return token ?? throw new RegistryException("invalid_token",
+                $"registry {registry}: {signIn.Description} gave no token response, so the token's expiry is unknown");
+        }
+        catch (TokenResponseException ex)
+        {
+            var status = ex.StatusCode is { } code ? $"HTTP {(int)code}, " : "";
+            throw new RegistryException("auth_failed",
+                $"registry {registry}: Google token request via {signIn.Description} failed ({status}{ex.Error.Error}): {ex.Error.ErrorDescription ?? ex.Message}", ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new RegistryException("auth_failed", $"registry {registry}: cannot reach Google's token endpoint via {signIn.Description}: {ex.Message}", ex);
+        }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RegistryException("auth_failed", $"registry {registry}: Google token request via {signIn.Description} timed out", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // E.g. a metadata server that is not there, or an external account whose subject token cannot be read.
+            throw new RegistryException("auth_failed", $"registry {registry}: Google token request via {signIn.Description} failed: {ex.Message}", ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 2150, Level = LogLevel.Information, Message = "Registry {Registry}: Google access token via {Identity} for {ServerCount} servers, expires {ExpiresAt:O}")]
+    private static partial void LogCredential(ILogger logger, string registry, string identity, int serverCount, DateTimeOffset expiresAt);
+}

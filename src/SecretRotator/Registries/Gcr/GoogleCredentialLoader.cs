@@ -1,0 +1,122 @@
+using Google.Apis.Auth.OAuth2;
+using Google.Apis.Json;
+
+namespace SecretRotator.Registries.Gcr;
+
+/// <summary>A Google credential scoped for Artifact Registry, and how it was found (for messages).</summary>
+public sealed record GoogleSignIn(GoogleCredential Credential, string Description);
+
+/// <summary>
+/// Application default credentials, read the way Google's libraries do: a credential file named by the registry
+/// or GOOGLE_APPLICATION_CREDENTIALS (service account key, workload identity federation), else gcloud's
+/// well-known file, else the GCE/GKE metadata server. Files go through CredentialFactory, which takes the
+/// credential type explicitly, not the obsolete GoogleCredential.FromFile.
+/// </summary>
+public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
+{
+    private static readonly HashSet<string> FileTypes = new(StringComparer.Ordinal)
+    {
+        JsonCredentialParameters.ServiceAccountCredentialType,
+        JsonCredentialParameters.ExternalAccountCredentialType,
+        JsonCredentialParameters.ImpersonatedServiceAccountCredentialType,
+        JsonCredentialParameters.AuthorizedUserCredentialType,
+        JsonCredentialParameters.ExternalAccountAuthorizedUserCredentialType,
+    };
+
+    public async Task<GoogleSignIn> LoadAsync(string registry, GcrRegistryOptions options, CancellationToken cancellationToken)
+    {
+        var file = options.CredentialsFile ?? env.Get("GOOGLE_APPLICATION_CREDENTIALS");
+        if (file is not null)
+            return FromParameters(registry, file, await ReadFileAsync(registry, file, options.Endpoint, cancellationToken), options);
+
+        var signIn = options.Endpoint is not null
+            ? new GoogleSignIn(new ComputeCredential(new ComputeCredential.Initializer(options.Endpoint.AbsoluteUri)).ToGoogleCredential(), $"the metadata server at {options.Endpoint}")
+            : await ApplicationDefaultAsync(registry, cancellationToken);
+        var scoped = signIn.Credential.CreateScoped(GcrRegistryOptions.Scope);
+        if (options.Impersonate is null) return signIn with { Credential = scoped };
+        try
+        {
+            var impersonated = scoped.Impersonate(new ImpersonatedCredential.Initializer(options.Impersonate) { Scopes = [GcrRegistryOptions.Scope] });
+            return new GoogleSignIn(impersonated, $"{options.Impersonate} impersonated by {signIn.Description}");
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new RegistryException("auth_unavailable",
+                $"registry {registry}: impersonate needs a service account key or user credentials as the source, not {signIn.Description}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// A credential file, optionally wrapped for impersonation the way gcloud writes impersonated_service_account
+    /// files, which also lets the IAM endpoint be overridden.
+    /// </summary>
+    private static GoogleSignIn FromParameters(string registry, string file, JsonCredentialParameters parameters, GcrRegistryOptions options)
+    {
+        var description = $"{parameters.Type} credentials from '{file}'";
+        if (options.Impersonate is not null)
+        {
+            var iam = options.IamEndpoint?.AbsoluteUri.TrimEnd('/') ?? "https://iamcredentials.googleapis.com";
+            parameters = new JsonCredentialParameters
+            {
+                Type = JsonCredentialParameters.ImpersonatedServiceAccountCredentialType,
+                ServiceAccountImpersonationUrl = $"{iam}/v1/projects/-/serviceAccounts/{Uri.EscapeDataString(options.Impersonate)}:generateAccessToken",
+                SourceCredential = parameters,
+            };
+            description = $"{options.Impersonate} impersonated by {description}";
+        }
+        try
+        {
+            var json = NewtonsoftJsonSerializer.Instance.Serialize(parameters);
+            var credential = CredentialFactory.FromJson(json, parameters.Type);
+            return new GoogleSignIn(credential.CreateScoped(GcrRegistryOptions.Scope), description);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new RegistryException("auth_unavailable", $"registry {registry}: cannot use Google credentials file '{file}': {ex.Message}", ex);
+        }
+    }
+
+    private static async Task<JsonCredentialParameters> ReadFileAsync(string registry, string file, Uri? tokenEndpoint, CancellationToken cancellationToken)
+    {
+        JsonCredentialParameters? parameters;
+        try
+        {
+            var json = await File.ReadAllTextAsync(file, cancellationToken);
+            parameters = NewtonsoftJsonSerializer.Instance.Deserialize<JsonCredentialParameters>(json);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RegistryException("auth_unavailable", $"registry {registry}: cannot read Google credentials file '{file}': {ex.Message}", ex);
+        }
+        catch (Newtonsoft.Json.JsonException ex)
+        {
+            // The parser's message can quote file content, i.e. key material: say where, not what.
+            throw new RegistryException("auth_unavailable", $"registry {registry}: Google credentials file '{file}' is not valid JSON ({ex.GetType().Name})", ex);
+        }
+        if (parameters?.Type is not { } type || !FileTypes.Contains(type))
+            throw new RegistryException("auth_unavailable",
+                $"registry {registry}: Google credentials file '{file}' has type '{parameters?.Type}', expected one of {string.Join(", ", FileTypes)}");
+
+        if (tokenEndpoint is not null)
+        {
+            parameters.TokenUri = tokenEndpoint.AbsoluteUri;   // service account keys
+            parameters.TokenUrl = tokenEndpoint.AbsoluteUri;   // external accounts (STS)
+        }
+        return parameters;
+    }
+
+    private static async Task<GoogleSignIn> ApplicationDefaultAsync(string registry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var credential = await GoogleCredential.GetApplicationDefaultAsync(cancellationToken);
+            var description = credential.UnderlyingCredential is ComputeCredential ? "the GCE/GKE metadata server" : "application default credentials";
+            return new GoogleSignIn(credential, description);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new RegistryException("auth_unavailable",
+                $"registry {registry}: no Google credentials found: set credentialsFile or GOOGLE_APPLICATION_CREDENTIALS, or run on GKE with workload identity ({ex.Message})", ex);
+        }
+    }
+}

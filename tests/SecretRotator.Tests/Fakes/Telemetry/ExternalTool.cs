@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace SecretRotator.Tests.Fakes.Telemetry;
+
+/// <summary>The real Prometheus binaries (Debian packages prometheus, prometheus-pushgateway; scripts/install-deps.sh).</summary>
+internal static class ExternalTool
+{
+    /// <summary>Path of the tool; when missing, fails under CI=true (CI must have installed it), else skips.</summary>
+    public static string Require(string name) =>
+        Require(name, string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase));
+
+    public static string Require(string name, bool ci)
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
+        if (path is not null) return path;
+
+        var message = $"'{name}' is not installed; run scripts/install-deps.sh";
+        if (ci) Assert.Fail(message);
+        Assert.Skip(message);
+        return name;
+    }
+
+    public sealed record Result(int ExitCode, string Output);
+
+    /// <summary>Runs a tool to completion; stdout and stderr are returned together for assertion messages.</summary>
+    public static async Task<Result> RunAsync(string tool, IEnumerable<string> args, string workingDirectory, CancellationToken ct)
+    {
+        using var process = Start(tool, args, workingDirectory, out var output);
+        await process.WaitForExitAsync(ct);
+        return new Result(process.ExitCode, output.ToString());
+    }
+
+    public static Process Start(string tool, IEnumerable<string> args, string workingDirectory, out StringBuilder output)
+    {
+        var info = new ProcessStartInfo(tool) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        var process = new Process { StartInfo = info };
+        var buffer = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (buffer) buffer.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (buffer) buffer.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        output = buffer;
+        return process;
+    }
+
+    /// <summary>A loopback port that was free a moment ago (the external servers need it on their command line).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The repository root (holds SecretRotator.sln), for the shipped helm files.</summary>
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "SecretRotator.sln"))) return dir.FullName;
+        throw new InvalidOperationException("SecretRotator.sln not found above " + AppContext.BaseDirectory);
+    }
+}
