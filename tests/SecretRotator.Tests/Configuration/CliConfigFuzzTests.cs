@@ -18,6 +18,7 @@ public sealed class CliConfigFuzzTests(ITestOutputHelper output)
     public async Task Cli_MutatedConfigs_ExitTwoWithoutTouchingTheCluster()
     {
         await using var h = await RotatorHarness.StartAsync("default", "team-a");
+        TestConfigs.WritePasswordFile(h.Directory);
         var loader = TestConfigs.Loader();
         // Every targeted mutation certain to be invalid, every 4th truncation, and the random edits the loader rejects
         // (a CLI run costs ~10 ms, so this is a third of the loader-level fuzz).
@@ -56,6 +57,7 @@ public sealed class CliConfigFuzzTests(ITestOutputHelper output)
     public async Task Cli_ValidConfig_IsAcceptedSoTheFuzzCanFail()
     {
         await using var h = await RotatorHarness.StartAsync("default");
+        TestConfigs.WritePasswordFile(h.Directory);
         var path = h.WriteConfig(TestConfigs.Valid);
 
         var result = await h.RunCliAsync("validate", "--config", path);

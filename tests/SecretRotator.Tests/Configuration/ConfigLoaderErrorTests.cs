@@ -80,7 +80,7 @@ public sealed class ConfigLoaderErrorTests
     [Fact]
     public void Parse_MissingPasswordFile_ReportsFileField()
     {
-        var yaml = Replace($"password: {{file: \"{PasswordFile}\"}}", "password: {file: /nonexistent/secret-rotator/password}");
+        var yaml = Replace("password: {file: hub-password}", "password: {file: /nonexistent/secret-rotator/password}");
 
         var error = Assert.Single(Errors(yaml));
 
@@ -116,7 +116,7 @@ public sealed class ConfigLoaderErrorTests
             ("names: [default, \"team-*\"]", "names: [default, \"Team_*\"]", "secrets[0].namespaces.names[1]"),
             ("selector: \"env in (prod, staging)\"", "selector: \"env in prod\"", "secrets[1].namespaces.selector"),
             ("password: {env: SECRET_ROTATOR_TEST_TOKEN}", "password: hunter2", "registries[0].password"),
-            ($"password: {{file: \"{PasswordFile}\"}}", "password: {file: /nonexistent/x}", "registries[1].password.file"),
+            ("password: {file: hub-password}", "password: {file: /nonexistent/x}", "registries[1].password.file"),
             ("  concurrency: 4\n", "  concurrency: many\n", "settings.concurrency"),
             ("  verify: true\n", "  verify: yes\n", "settings.verify"),
             ("  prune: true\n", "  prune: true\n  prun: 1\n", "settings.prun"),

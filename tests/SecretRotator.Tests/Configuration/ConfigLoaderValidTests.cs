@@ -146,7 +146,7 @@ public sealed class ConfigLoaderValidTests
     [Fact]
     public void Load_ValidFile_ReportsItsPath()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"secret-rotator-valid-{Guid.NewGuid():N}.yaml");
+        var path = Path.Combine(ConfigDirectory, $"valid-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(path, Valid);
         try
         {

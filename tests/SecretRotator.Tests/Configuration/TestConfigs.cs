@@ -10,14 +10,25 @@ namespace SecretRotator.Tests.Configuration;
 /// <summary>A valid config covering every section, and helpers to parse variants of it.</summary>
 internal static class TestConfigs
 {
-    public const string FileName = "rotator.yaml";
     public const string TokenVariable = "SECRET_ROTATOR_TEST_TOKEN";
     public const string UnsetVariable = "SECRET_ROTATOR_TEST_UNSET_5E1F";
+    /// <summary>Relative in the config, so the config text (and every seeded mutation of it) is the same on every machine.</summary>
+    public const string PasswordFileName = "hub-password";
 
+    /// <summary>The directory the config is parsed as being in; relative {file:} sources resolve against it.</summary>
+    public static readonly string ConfigDirectory = Directory.CreateTempSubdirectory("secret-rotator-config-tests-").FullName;
+    public static readonly string FileName = Path.Combine(ConfigDirectory, "rotator.yaml");
     /// <summary>An existing file for {file: PATH} sources (parsing checks it exists, never reads it).</summary>
-    public static readonly string PasswordFile = CreatePasswordFile();
+    public static readonly string PasswordFile = WritePasswordFile(ConfigDirectory);
 
     static TestConfigs() => Environment.SetEnvironmentVariable(TokenVariable, "token-for-tests");
+
+    public static string WritePasswordFile(string directory)
+    {
+        var path = Path.Combine(directory, PasswordFileName);
+        File.WriteAllText(path, "file-password\n");
+        return path;
+    }
 
     public static string Valid => $$"""
         registries:
@@ -30,7 +41,7 @@ internal static class TestConfigs
             type: static
             server: https://index.docker.io/v1/
             username: {env: {{TokenVariable}}}
-            password: {file: "{{PasswordFile}}"}
+            password: {file: {{PasswordFileName}}}
             email: bot@example.org
         secrets:
           - name: regcred
@@ -54,7 +65,7 @@ internal static class TestConfigs
 
         """;
 
-    /// <summary>Every registry type registered in <c>AddSecretRotator()</c>, for fuzzing the providers' parsers too.</summary>
+    /// <summary>Every registry type registered in <c>AddSecretRotator()</c> (static, ecr, ecr-public, acr, gcr), for fuzzing their parsers too.</summary>
     public static string ValidAllTypes => $$"""
         registries:
           - name: ghcr
@@ -75,9 +86,22 @@ internal static class TestConfigs
           - name: public
             type: ecr-public
             roleArn: arn:aws:iam::123456789012:role/ecr-public
+          - name: acr
+            type: acr
+            server: myregistry.azurecr.io
+            auth: workload
+            clientId: 00000000-0000-0000-0000-000000000000
+            tenantId: 11111111-1111-1111-1111-111111111111
+            endpoint: https://myregistry.azurecr.io
+          - name: gar
+            type: gcr
+            servers: [us-docker.pkg.dev, gcr.io]
+            credentialsFile: /dev/null
+            impersonate: puller@my-project.iam.gserviceaccount.com
+            iamEndpoint: https://iamcredentials.googleapis.com
         secrets:
           - name: regcred
-            registries: [ghcr, prod-ecr, public]
+            registries: [ghcr, prod-ecr, public, acr, gar]
             namespaces:
               names: [default]
 
@@ -128,10 +152,4 @@ internal static class TestConfigs
         return hits[0] + 1;
     }
 
-    private static string CreatePasswordFile()
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"secret-rotator-tests-{Environment.ProcessId}-password");
-        File.WriteAllText(path, "file-password\n");
-        return path;
-    }
 }
