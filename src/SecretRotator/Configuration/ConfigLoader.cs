@@ -11,18 +11,25 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
 {
     private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);
 
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    // \z, not $: '$' also matches before a final newline, so "name\n" (a YAML block scalar) would pass.
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\z")]
     private static partial Regex RegistryName();
 
     // Secret and service account names are DNS-1123 subdomains.
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\\z")]
     private static partial Regex ObjectName();
+
+    /// <summary>Config files are a few KiB; the cap bounds memory and time for hostile or mistaken input.</summary>
+    public const int MaxBytes = 1024 * 1024;
 
     public RotatorConfig Load(string file)
     {
         string text;
         try
         {
+            // Checked before reading so a huge file (a wrong path, a log) is not read into memory.
+            if (new FileInfo(file).Length > MaxBytes)
+                throw new ConfigException([new ConfigError(file, 0, 0, "", $"config file is larger than {MaxBytes} bytes")]);
             text = File.ReadAllText(file);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -35,23 +42,32 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
     public RotatorConfig Parse(string text, string file)
     {
         var errors = new ConfigErrors(file);
+        if (text.Length > MaxBytes)
+            throw new ConfigException([new ConfigError(file, 0, 0, "", $"config is larger than {MaxBytes} characters")]);
+        // File.ReadAllText drops a BOM, but text from elsewhere may keep it and YamlDotNet would make it part of the first key.
+        text = text.TrimStart('\uFEFF');
         var stream = new YamlStream();
         try
         {
-            // Duplicate keys are rejected by the parser itself, with their position.
+            // The guard reports duplicate keys with their paths and stops input that would crash or hang the loader.
+            YamlGuard.Check(text, errors);
+            if (errors.Any) throw new ConfigException(errors.Items);
             stream.Load(new StringReader(text));
         }
         catch (YamlException ex)
         {
-            var message = ex.InnerException is { } inner ? $"{ex.Message} {inner.Message}" : ex.Message;
-            throw new ConfigException([new ConfigError(file, (int)ex.Start.Line, (int)ex.Start.Column, "", $"invalid YAML: {message}")]);
+            // YamlDotNet's messages are complete; inner exceptions only come from YamlGuard adding a position.
+            var line = (int)Math.Min(ex.Start.Line, int.MaxValue);
+            var column = (int)Math.Min(ex.Start.Column, int.MaxValue);
+            throw new ConfigException([.. errors.Items, new ConfigError(file, line, column, "", $"invalid YAML: {ex.Message}")]);
         }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
             throw new ConfigException([new ConfigError(file, 1, 1, "", "the config must be one YAML mapping with registries, secrets and settings")]);
 
         var root = new ConfigMap(rootNode, "", errors);
-        var registries = ParseRegistries(root);
-        var secrets = ParseSecrets(root, registries);
+        var declared = new HashSet<string>(StringComparer.Ordinal);
+        var registries = ParseRegistries(root, declared);
+        var secrets = ParseSecrets(root, declared);
         var settings = ParseSettings(root.GetMap("settings"));
         var metrics = ParseMetrics(root.GetMap("metrics"));
         root.RejectUnknownKeys();
@@ -60,7 +76,7 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
         return new RotatorConfig(file, registries, secrets, settings, metrics);
     }
 
-    private List<RegistryDefinition> ParseRegistries(ConfigMap root)
+    private List<RegistryDefinition> ParseRegistries(ConfigMap root, HashSet<string> declared)
     {
         var result = new List<RegistryDefinition>();
         foreach (var (entry, index) in Items(root, "registries", required: true))
@@ -69,7 +85,8 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
             var type = entry.GetString("type", required: true);
             if (name is not null && !RegistryName().IsMatch(name))
                 entry.Error("name", "must be lowercase letters, digits and '-' (at most 63), starting and ending with a letter or digit");
-            else if (name is not null && result.Any(r => r.Name == name))
+            // Every declared name counts, even of an entry with other errors, so duplicates and references are judged right.
+            else if (name is not null && !declared.Add(name))
                 entry.Error("name", $"duplicate registry name '{name}'");
 
             if (type is null) continue;
@@ -85,22 +102,23 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
         return result;
     }
 
-    private static List<SecretTarget> ParseSecrets(ConfigMap root, List<RegistryDefinition> registries)
+    private static List<SecretTarget> ParseSecrets(ConfigMap root, HashSet<string> registries)
     {
         var result = new List<SecretTarget>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (entry, index) in Items(root, "secrets", required: true))
         {
             var name = entry.GetString("name", required: true);
             if (name is not null && !ObjectName().IsMatch(name))
                 entry.Error("name", "must be a valid Secret name (lowercase letters, digits, '-' and '.')");
-            else if (name is not null && result.Any(s => s.Name == name))
+            else if (name is not null && !seen.Add(name))
                 entry.Error("name", $"duplicate secret name '{name}'");
 
             var names = entry.GetStringList("registries", required: true);
             var registriesNode = entry.Node("registries") as YamlSequenceNode;
             for (var i = 0; i < names.Count; i++)
             {
-                if (registries.Any(r => r.Name == names[i])) continue;
+                if (registries.Contains(names[i])) continue;
                 var at = registriesNode is not null && i < registriesNode.Children.Count ? registriesNode.Children[i] : null;
                 if (at is not null) entry.ErrorAt(at, $"{entry.Child("registries")}[{i}]", $"unknown registry '{names[i]}'");
                 else entry.Error("registries", $"unknown registry '{names[i]}'");

@@ -37,7 +37,8 @@ public sealed class ConfigMap
     public void Error(string key, string message)
     {
         var node = Find(key);
-        if (node is null) ErrorAt(_node, Path, $"{key}: {message}");
+        // A missing key is reported at its mapping's position, but under the key's own path like every other error.
+        if (node is null) ErrorAt(_node, Child(key), message);
         else ErrorAt(node, Child(key), message);
     }
 
@@ -75,7 +76,8 @@ public sealed class ConfigMap
     {
         var node = Node(key);
         if (node is null) return defaultValue;
-        if (node is YamlScalarNode { Value: { } v } && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
+        // .NET number parsing ignores trailing NUL characters; requiring a final digit keeps "4\0" out.
+        if (node is YamlScalarNode { Value: [.., >= '0' and <= '9'] v } && int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i))
         {
             if (i >= min && i <= max) return i;
             ErrorAt(node, Child(key), $"must be between {min} and {max}");
@@ -182,6 +184,12 @@ public sealed class ConfigMap
             case "file":
                 var file = source.GetString("file", required: true);
                 if (file is null) break;
+                // Path.GetFullPath throws on these; YAML escapes ("\0") can put them in a value.
+                if (file.Length == 0 || file.AsSpan().IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
+                {
+                    source.Error("file", "must be a file path");
+                    break;
+                }
                 // Relative paths are relative to the config file, not to wherever the tool was started.
                 file = System.IO.Path.GetFullPath(file, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Errors.File)) ?? ".");
                 if (!System.IO.File.Exists(file)) source.Error("file", $"file '{file}' does not exist");

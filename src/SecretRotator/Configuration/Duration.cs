@@ -6,7 +6,9 @@ namespace SecretRotator.Configuration;
 /// <summary>Go-style durations (the format Kubernetes users already write): 45s, 30m, 1h30m, 2d.</summary>
 public static partial class Duration
 {
-    [GeneratedRegex(@"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$", RegexOptions.CultureInvariant)]
+    // [0-9], not \d: \d also matches other scripts' digits, which long.Parse then rejects with an exception.
+    // \z, not $: '$' also matches before a final newline.
+    [GeneratedRegex(@"^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
     public static bool TryParse(string text, out TimeSpan value)

@@ -23,7 +23,7 @@ public static class Glob
     public static bool IsMatch(string glob, string value)
     {
         if (!IsPattern(glob)) return string.Equals(glob, value, StringComparison.Ordinal);
-        var regex = "^" + Regex.Escape(glob).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$";
+        var regex = "^" + Regex.Escape(glob).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "\\z";
         return Regex.IsMatch(value, regex, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     }
 }

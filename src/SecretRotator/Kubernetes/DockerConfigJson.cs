@@ -53,7 +53,8 @@ public static class DockerConfigJson
     /// </summary>
     public static IReadOnlyDictionary<string, DockerAuthEntry>? TryParse(byte[]? bytes)
     {
-        if (bytes is null || bytes.Length == 0) return null;
+        // JsonDocument accepts invalid UTF-8 inside strings and then throws InvalidOperationException on reading them.
+        if (bytes is null || bytes.Length == 0 || !System.Text.Unicode.Utf8.IsValid(bytes)) return null;
         try
         {
             using var doc = JsonDocument.Parse(bytes);

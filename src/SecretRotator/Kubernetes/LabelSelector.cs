@@ -4,7 +4,7 @@ namespace SecretRotator.Kubernetes;
 
 /// <summary>
 /// Validates Kubernetes label selector syntax (equality: <c>a=b</c>, <c>a==b</c>, <c>a!=b</c>; set: <c>a in (x,y)</c>,
-/// <c>a notin (x)</c>, <c>a</c>, <c>!a</c>) so a typo fails at start-up instead of as a 400 from the API server.
+/// <c>a notin (x)</c>, <c>a</c>, <c>!a</c>; comparison: <c>a&gt;1</c>, <c>a&lt;1</c>) so a typo fails at start-up instead of as a 400 from the API server.
 /// The selector itself is sent to the server unchanged.
 /// </summary>
 public static partial class LabelSelector
@@ -26,6 +26,10 @@ public static partial class LabelSelector
     [GeneratedRegex($"^\\s*{Value}\\s*$")]
     private static partial Regex SetValue();
 
+    // Kubernetes also accepts key>N and key<N with a decimal integer (labels.Parse's gt/lt operators).
+    [GeneratedRegex($"^\\s*(?<key>{Key})\\s*[<>]\\s*[0-9]{{1,18}}\\s*$")]
+    private static partial Regex Comparison();
+
     /// <summary>Returns null when valid, else what is wrong.</summary>
     public static string? Validate(string selector)
     {
@@ -33,15 +37,17 @@ public static partial class LabelSelector
         foreach (var requirement in SplitTopLevel(selector))
         {
             if (requirement.Trim().Length == 0) return "empty requirement (stray comma)";
-            if (Equality().IsMatch(requirement) || Exists().IsMatch(requirement)) continue;
+            if (Equality().IsMatch(requirement) || Exists().IsMatch(requirement) || Comparison().IsMatch(requirement)) continue;
             var set = Set().Match(requirement);
             if (set.Success)
             {
+                // As in Kubernetes: "()" is an empty set and rejected, while "(,)" holds the empty value.
+                if (string.IsNullOrWhiteSpace(set.Groups["values"].Value)) return $"empty value set in '{requirement.Trim()}'";
                 var values = set.Groups["values"].Value.Split(',');
                 if (values.Any(v => !SetValue().IsMatch(v))) return $"invalid value list in '{requirement.Trim()}'";
                 continue;
             }
-            return $"invalid requirement '{requirement.Trim()}' (expected key=value, key!=value, key in (a,b), key notin (a), key or !key)";
+            return $"invalid requirement '{requirement.Trim()}' (expected key=value, key!=value, key in (a,b), key notin (a), key, !key, key>N or key<N)";
         }
         return null;
     }
