@@ -182,18 +182,8 @@ public sealed class ConfigMap
                 else result = new ValueSource.Env(variable);
                 break;
             case "file":
-                var file = source.GetString("file", required: true);
-                if (file is null) break;
-                // Path.GetFullPath throws on these; YAML escapes ("\0") can put them in a value.
-                if (file.Length == 0 || file.AsSpan().IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
-                {
-                    source.Error("file", "must be a file path");
-                    break;
-                }
-                // Relative paths are relative to the config file, not to wherever the tool was started.
-                file = System.IO.Path.GetFullPath(file, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Errors.File)) ?? ".");
-                if (!System.IO.File.Exists(file)) source.Error("file", $"file '{file}' does not exist");
-                else result = new ValueSource.File(file);
+                var file = source.GetExistingFile("file", required: true);
+                if (file is not null) result = new ValueSource.File(file);
                 break;
             case "secret":
                 var secret = source.GetMap("secret", required: true);
@@ -207,6 +197,26 @@ public sealed class ConfigMap
         }
         source.RejectUnknownKeys();
         return result;
+    }
+
+    /// <summary>
+    /// A path to a file that must exist now. Relative paths are relative to the config file, not to wherever the
+    /// tool was started. Returns the full path, or null after reporting the problem.
+    /// </summary>
+    public string? GetExistingFile(string key, bool required = false)
+    {
+        var file = GetString(key, required);
+        if (file is null) return null;
+        // Path.GetFullPath throws on these; YAML escapes ("\0") can put them in a value.
+        if (file.Length == 0 || file.AsSpan().IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
+        {
+            Error(key, "must be a file path");
+            return null;
+        }
+        file = System.IO.Path.GetFullPath(file, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Errors.File)) ?? ".");
+        if (System.IO.File.Exists(file)) return file;
+        Error(key, $"file '{file}' does not exist");
+        return null;
     }
 
     /// <summary>Reports every key that no getter asked for (typos such as 'namepsaces').</summary>

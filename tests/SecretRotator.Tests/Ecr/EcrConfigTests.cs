@@ -63,6 +63,9 @@ public sealed class EcrConfigTests
     [InlineData("region: us-east-1\nfips: maybe", "registries[0].fips", "true or false")]
     [InlineData("region: us-iso-east-1\ndualStack: true", "registries[0].dualStack", "aws-iso")]
     [InlineData("region: us-east-1\nregistry: x", "registries[0].registry", "unknown field")]
+    [InlineData("region: \"us-east-1\\n\"", "registries[0].region", "not an AWS region")]
+    [InlineData("region: us-east-1\naccounts: [\"123456789012\\n\"]", "registries[0].accounts", "12-digit")]
+    [InlineData("region: us-east-1\nroleArn: arn:aws:iam::123456789012:role/x\nsessionName: rotatör", "registries[0].sessionName", "2-64")]
     public void Parse_InvalidEcrField_ReportsPathAndLine(string fields, string path, string message)
     {
         var error = Invalid(fields);

@@ -1,4 +1,6 @@
+using SecretRotator.Configuration;
 using SecretRotator.Registries.Gcr;
+using YamlDotNet.RepresentationModel;
 using SecretRotator.Tests.Acr;
 
 namespace SecretRotator.Tests.Gcr;
@@ -17,6 +19,28 @@ public sealed class GcrParsingTests
         Assert.Null(options.CredentialsFile);
         Assert.Null(options.Impersonate);
         Assert.Null(options.Endpoint);
+    }
+
+    [Fact]
+    public void Parse_RelativeCredentialsFile_ResolvesAgainstTheConfigFileDirectory()
+    {
+        var dir = Directory.CreateTempSubdirectory("gcr-config-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "key.json"), "{}");
+            var stream = new YamlStream();
+            stream.Load(new StringReader("servers: [gcr.io]\ncredentialsFile: key.json"));
+            var errors = new ConfigErrors(Path.Combine(dir.FullName, "config.yaml"));
+
+            var options = GcrRegistryOptions.Parse(new ConfigMap((YamlMappingNode)stream.Documents[0].RootNode, "registries[0]", errors));
+
+            Assert.False(errors.Any, string.Join("; ", errors.Items));
+            Assert.Equal(Path.Combine(dir.FullName, "key.json"), options.CredentialsFile);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     [Theory]

@@ -6,20 +6,20 @@ namespace SecretRotator.Registries.Ecr;
 /// <summary>Reads and validates the ECR fields, reporting problems with file:line through the <see cref="ConfigMap"/>.</summary>
 public static partial class EcrConfigParser
 {
-    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")]
+    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}\z")]
     private static partial Regex Region();
 
-    [GeneratedRegex("^[0-9]{12}$")]
+    [GeneratedRegex(@"^[0-9]{12}\z")]
     private static partial Regex Account();
 
-    [GeneratedRegex(@"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$")]
+    [GeneratedRegex(@"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}\z")]
     private static partial Regex RoleArn();
 
     // STS limits: RoleSessionName 2-64, ExternalId 2-1224, both from [\w+=,.@-] (ExternalId also ':' and '/').
-    [GeneratedRegex(@"^[\w+=,.@-]{2,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_+=,.@-]{2,64}\z")]
     private static partial Regex SessionName();
 
-    [GeneratedRegex(@"^[\w+=,.@:/-]{2,1224}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_+=,.@:/-]{2,1224}\z")]
     private static partial Regex ExternalId();
 
     public static EcrRegistryOptions ParseEcr(ConfigMap map)

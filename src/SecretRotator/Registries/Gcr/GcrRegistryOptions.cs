@@ -25,9 +25,7 @@ public sealed record GcrRegistryOptions(
         if (servers.Distinct(StringComparer.OrdinalIgnoreCase).Count() != servers.Count)
             map.Error("servers", "lists a server twice");
 
-        var file = map.GetString("credentialsFile");
-        if (file is not null && !File.Exists(file))
-            map.Error("credentialsFile", $"file '{file}' does not exist");
+        var file = map.GetExistingFile("credentialsFile");
 
         var impersonate = map.GetString("impersonate");
         if (impersonate is not null && !impersonate.Contains('@', StringComparison.Ordinal))
