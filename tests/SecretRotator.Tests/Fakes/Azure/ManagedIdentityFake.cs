@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Fakes.Azure;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Fakes.Ecr;
 
@@ -12,19 +13,19 @@ namespace SecretRotator.Tests.Fakes.Ecr;
 public sealed class FakeContainerCredentialsServer : IAsyncDisposable
 {
     private readonly ConcurrentQueue<(string? Authorization, AwsTestKey? Issued)> _requests = new();
-    private LoopbackServer? _server;
+    private LoopbackHost? _server;
 
     private FakeContainerCredentialsServer(AwsTestKeys keys) => Keys = keys;
 
     public AwsTestKeys Keys { get; }
-    public Uri Credentials => new(_server!.Address, "/v1/credentials");
+    public Uri Credentials => new(_server!.BaseAddress, "/v1/credentials");
     public IReadOnlyList<(string? Authorization, AwsTestKey? Issued)> Requests => _requests.ToArray();
     public string ExpectedAuthorization { get; set; } = "";
 
     public static async Task<FakeContainerCredentialsServer> StartAsync(AwsTestKeys keys)
     {
         var fake = new FakeContainerCredentialsServer(keys);
-        fake._server = await LoopbackServer.StartAsync(fake.HandleAsync);
+        fake._server = await LoopbackHost.StartAsync(fake.HandleAsync);
         return fake;
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Fakes.Ecr;
 
@@ -26,12 +27,12 @@ public sealed class FakeEcrServer : IAsyncDisposable
 
     private readonly ConcurrentQueue<FakeAwsAnswer> _script = new();
     private readonly ConcurrentQueue<EcrRequestRecord> _requests = new();
-    private LoopbackServer? _server;
+    private LoopbackHost? _server;
 
     private FakeEcrServer(AwsTestKeys keys) => Keys = keys;
 
     public AwsTestKeys Keys { get; }
-    public Uri Address => _server!.Address;
+    public Uri Address => _server!.BaseAddress;
     public IReadOnlyList<EcrRequestRecord> Requests => _requests.ToArray();
 
     /// <summary>The password inside the token ("AWS:" + this, base64).</summary>
@@ -51,7 +52,7 @@ public sealed class FakeEcrServer : IAsyncDisposable
     public static async Task<FakeEcrServer> StartAsync(AwsTestKeys keys)
     {
         var fake = new FakeEcrServer(keys);
-        fake._server = await LoopbackServer.StartAsync(fake.HandleAsync);
+        fake._server = await LoopbackHost.StartAsync(fake.HandleAsync);
         return fake;
     }
 

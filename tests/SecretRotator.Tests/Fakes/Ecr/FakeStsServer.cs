@@ -4,6 +4,7 @@ using System.Security;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Fakes.Ecr;
 
@@ -19,12 +20,12 @@ public sealed class FakeStsServer : IAsyncDisposable
 {
     private readonly ConcurrentQueue<StsRequestRecord> _requests = new();
     private readonly ConcurrentDictionary<string, string> _deniedRoles = new(StringComparer.Ordinal);
-    private LoopbackServer? _server;
+    private LoopbackHost? _server;
 
     private FakeStsServer(AwsTestKeys keys) => Keys = keys;
 
     public AwsTestKeys Keys { get; }
-    public Uri Address => _server!.Address;
+    public Uri Address => _server!.BaseAddress;
     public IReadOnlyList<StsRequestRecord> Requests => _requests.ToArray();
 
     /// <summary>The web identity token (the projected service account token) AssumeRoleWithWebIdentity must present.</summary>
@@ -41,7 +42,7 @@ public sealed class FakeStsServer : IAsyncDisposable
     public static async Task<FakeStsServer> StartAsync(AwsTestKeys keys)
     {
         var fake = new FakeStsServer(keys);
-        fake._server = await LoopbackServer.StartAsync(fake.HandleAsync);
+        fake._server = await LoopbackHost.StartAsync(fake.HandleAsync);
         return fake;
     }
 

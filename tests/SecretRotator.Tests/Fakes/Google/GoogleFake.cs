@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using SecretRotator.Tests.Fakes.Azure;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Fakes.Google;
 

@@ -1,13 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Fakes.Telemetry;
 
@@ -19,31 +13,27 @@ internal sealed class FakeHttpReceiver : IAsyncDisposable
 {
     public sealed record Request(string Method, string Path, string? Authorization, string? ContentType, byte[] Body);
 
-    private readonly WebApplication _app;
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private LoopbackHost? _host;
 
-    private FakeHttpReceiver(WebApplication app) => _app = app;
+    private FakeHttpReceiver()
+    {
+    }
 
     public ConcurrentQueue<Request> Requests { get; } = new();
 
     /// <summary>Completes when the first request has arrived (body read).</summary>
     public TaskCompletionSource FirstRequest { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Uri Address { get; private set; } = null!;
+    public Uri Address => _host?.BaseAddress ?? throw new InvalidOperationException("not started");
 
     /// <summary>Status to answer with; null holds every request open until dispose.</summary>
     public HttpStatusCode? Status { get; set; } = HttpStatusCode.OK;
 
     public static async Task<FakeHttpReceiver> StartAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var receiver = new FakeHttpReceiver(app);
-        app.Run(receiver.HandleAsync);
-        await app.StartAsync(ct);
-        receiver.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        var receiver = new FakeHttpReceiver();
+        receiver._host = await LoopbackHost.StartAsync(receiver.HandleAsync, cancellationToken: ct);
         return receiver;
     }
 
@@ -66,7 +56,6 @@ internal sealed class FakeHttpReceiver : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _release.TrySetResult();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        if (_host is not null) await _host.DisposeAsync();
     }
 }

@@ -2,13 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Fakes.Verification;
 
@@ -27,10 +22,12 @@ public enum RegistryAuth
 public sealed class FakeRegistryServer : IAsyncDisposable
 {
     public const string Service = "fake-registry";
-    private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, bool> _issuedTokens = new(StringComparer.Ordinal);
+    private LoopbackHost? _host;
 
-    private FakeRegistryServer(WebApplication app) => _app = app;
+    private FakeRegistryServer()
+    {
+    }
 
     /// <summary>http://127.0.0.1:PORT (no trailing slash): the form a static registry's <c>server:</c> takes for plain-http verification.</summary>
     public string Server { get; private set; } = "";
@@ -46,14 +43,9 @@ public sealed class FakeRegistryServer : IAsyncDisposable
 
     public static async Task<FakeRegistryServer> StartAsync(CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new FakeRegistryServer(app);
-        app.Run(server.HandleAsync);
-        await app.StartAsync(cancellationToken);
-        server.Server = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single().TrimEnd('/');
+        var server = new FakeRegistryServer();
+        server._host = await LoopbackHost.StartAsync(server.HandleAsync, cancellationToken: cancellationToken);
+        server.Server = server._host.BaseAddress.ToString().TrimEnd('/');
         return server;
     }
 
@@ -113,8 +105,7 @@ public sealed class FakeRegistryServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        if (_host is not null) await _host.DisposeAsync();
     }
 }
 
