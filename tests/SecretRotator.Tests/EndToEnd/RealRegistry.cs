@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.EndToEnd;
 
@@ -47,7 +47,7 @@ public sealed class RealRegistry : IAsyncDisposable
             // A port freed a moment ago can be taken by someone else: then the registry exits and we try another.
             for (var attempt = 1; ; attempt++)
             {
-                var port = FreePort();
+                var port = LoopbackHost.FreePort();
                 var config = Path.Combine(dir.FullName, "config.yml");
                 await File.WriteAllTextAsync(config, Config(dir.FullName, port, tls), cancellationToken);
                 var started = await TryStartAsync(registry, config, dir, port, certificate, cancellationToken);
@@ -125,13 +125,6 @@ public sealed class RealRegistry : IAsyncDisposable
         File.WriteAllText(Path.Combine(dir, "tls.crt"), certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(dir, "tls.key"), key.ExportPkcs8PrivateKeyPem());
         return X509CertificateLoader.LoadCertificate(certificate.RawData);
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private async Task StopAsync()

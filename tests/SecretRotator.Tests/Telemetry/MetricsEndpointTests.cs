@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SecretRotator.Telemetry;
 using SecretRotator.Tests.Fakes.Telemetry;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Telemetry;
 
@@ -73,7 +74,7 @@ public sealed class MetricsEndpointTests
         await using var host = new TelemetryHost();
         host.Metrics.TokenRequest("ghcr", TokenOutcomes.Success);
         await using var server = host.Services.GetRequiredService<MetricsServer>();
-        var port = ExternalTool.FreePort();
+        var port = LoopbackHost.FreePort();
 
         var address = await server.StartAsync(port, ct);
 

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using SecretRotator.Telemetry;
 using SecretRotator.Tests.Fakes.Telemetry;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Telemetry;
 
@@ -99,7 +100,7 @@ public sealed class PushgatewayClientTests
         var ct = TestContext.Current.CancellationToken;
         await using var host = new TelemetryHost();
         host.RecordRun(Now, "ghcr");
-        var closedPort = ExternalTool.FreePort();
+        var closedPort = LoopbackHost.FreePort();
 
         await host.Publisher.PublishAsync(TelemetryHost.Config(new Uri($"http://127.0.0.1:{closedPort}/")), ct);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -50,6 +51,15 @@ public sealed class LoopbackHost : IAsyncDisposable
     public static Task<LoopbackHost> StartAsync(
         RequestDelegate handler, X509Certificate2? certificate = null, CancellationToken cancellationToken = default) =>
         StartAsync(app => app.Run(handler), certificate, cancellationToken);
+
+    /// <summary>A loopback port that was free a moment ago: for servers that need it on their command line, or for a
+    /// connection that must be refused.</summary>
+    public static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
 
     public async ValueTask DisposeAsync()
     {

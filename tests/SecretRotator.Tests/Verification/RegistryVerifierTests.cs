@@ -1,10 +1,10 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Testing;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Verification;
 using SecretRotator.Tests.Fakes.Verification;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Verification;
 
@@ -140,10 +140,7 @@ public sealed class RegistryVerifierTests
     public async Task VerifyAsync_NothingListening_ThrowsVerifyUnreachable()
     {
         // A port that was free a moment ago: connection refused, not a hang.
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = LoopbackHost.FreePort();
         var (verifier, _) = Verifier();
 
         var e = await Assert.ThrowsAsync<RegistryException>(() =>

@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
@@ -124,10 +122,7 @@ public sealed class VerifyRunTests
     [Fact]
     public async Task Run_VerifyRegistryUnreachable_Exits1WithVerifyUnreachable()
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = LoopbackHost.FreePort();
         await using var h = await RotatorHarness.StartAsync("default");
         using var tokenRequests = CollectTokenRequests(h);
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace SecretRotator.Tests.Fakes.Telemetry;
@@ -47,14 +45,6 @@ internal static class ExternalTool
         process.BeginErrorReadLine();
         output = buffer;
         return process;
-    }
-
-    /// <summary>A loopback port that was free a moment ago (the external servers need it on their command line).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The repository root (holds SecretRotator.sln), for the shipped helm files.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Fakes.Telemetry;
 
@@ -58,7 +59,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            var port = ExternalTool.FreePort();
+            var port = LoopbackHost.FreePort();
             var process = ExternalTool.Start(tool, args(port), dir ?? Path.GetTempPath(), out var output);
             var server = new ServerProcess(process, output, new Uri($"http://127.0.0.1:{port}/"), dir);
             try
