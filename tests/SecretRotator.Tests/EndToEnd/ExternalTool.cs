@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.EndToEnd;
 
@@ -11,21 +12,8 @@ public sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Finds and runs the Debian binaries the end-to-end tests drive (scripts/install-registry-deps.sh installs them).</summary>
 public static class ExternalTool
 {
-    /// <summary>
-    /// The binary's full path. Missing: skipped on a developer machine, but a failure under CI=true, where
-    /// .ci/run installs it, so a broken install can never turn these tests into silent skips.
-    /// </summary>
-    public static string Require(string name)
-    {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
-        if (path is not null) return path;
-        var message = $"{name} is not installed; run scripts/install-registry-deps.sh";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            Assert.Fail($"{message} (CI=true: required, not skipped)");
-        Assert.Skip(message);
-        return name; // not reached: Assert.Skip throws
-    }
+    /// <summary>The binary's full path; see <see cref="RequiredTool.Find"/> for missing ones (.ci/run installs them).</summary>
+    public static string Require(string name) => RequiredTool.Find(name, "run scripts/install-registry-deps.sh", RequiredTool.IsCi);
 
     /// <summary>Runs to completion; killed (with its children) when <paramref name="timeout"/> passes or the test is cancelled.</summary>
     public static async Task<ToolResult> RunAsync(string file, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)

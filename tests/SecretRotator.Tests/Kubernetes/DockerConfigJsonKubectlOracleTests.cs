@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Kubernetes;
 
@@ -73,18 +74,8 @@ public sealed class DockerConfigJsonKubectlOracleTests
         }
     }
 
-    private static string FindKubectlOrSkip()
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Append("/usr/bin"))
-        {
-            var candidate = Path.Combine(dir, "kubectl");
-            if (dir.Length > 0 && File.Exists(candidate)) return candidate;
-        }
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            Assert.Fail("kubectl is required in CI for the dockerconfigjson oracle test");
-        Assert.Skip("kubectl not installed");
-        return "";
-    }
+    private static string FindKubectlOrSkip() =>
+        RequiredTool.Find("kubectl", "the dockerconfigjson oracle test needs it", RequiredTool.IsCi, "/usr/bin");
 
     private static async Task<byte[]> RunKubectlAsync(string kubectl, string server, string username, string password, string? email, CancellationToken cancellationToken)
     {

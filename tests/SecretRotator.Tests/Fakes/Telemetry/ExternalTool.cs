@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Fakes.Telemetry;
 
@@ -7,20 +8,9 @@ namespace SecretRotator.Tests.Fakes.Telemetry;
 internal static class ExternalTool
 {
     /// <summary>Path of the tool; when missing, fails under CI=true (CI must have installed it), else skips.</summary>
-    public static string Require(string name) =>
-        Require(name, string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase));
+    public static string Require(string name) => Require(name, RequiredTool.IsCi);
 
-    public static string Require(string name, bool ci)
-    {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
-        if (path is not null) return path;
-
-        var message = $"'{name}' is not installed; run scripts/install-deps.sh";
-        if (ci) Assert.Fail(message);
-        Assert.Skip(message);
-        return name;
-    }
+    public static string Require(string name, bool ci) => RequiredTool.Find(name, "run scripts/install-deps.sh", ci);
 
     public sealed record Result(int ExitCode, string Output);
 
