@@ -24,25 +24,8 @@ public sealed class RealRegistryTests
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private static string Config(RotatorHarness h, RealRegistry registry, string password, bool verify)
-    {
-        h.WriteFile("password.txt", password);
-        return h.WriteConfig($$"""
-            registries:
-              - name: local
-                type: static
-                server: {{registry.Server}}
-                username: {{User}}
-                password: {file: password.txt}
-            secrets:
-              - name: regcred
-                registries: [local]
-                namespaces:
-                  names: [default]
-            settings:
-              verify: {{(verify ? "true" : "false")}}
-            """);
-    }
+    private static string Config(RotatorHarness h, RealRegistry registry, string password, bool verify) =>
+        h.WriteVerifyConfig(registry.Server, User, password, verify);
 
     /// <summary>The verifier's HTTP client trusts the registry's self-signed certificate (as a cluster would trust its private CA).</summary>
     private static void TrustRegistry(RotatorHarness h, RealRegistry registry)

@@ -47,6 +47,27 @@ public sealed class RotatorHarness : IAsyncDisposable
 
     public string WriteConfig(string yaml, string name = "config.yaml") => WriteFile(name, yaml);
 
+    /// <summary>One static registry "local" (password from password.txt) written to default/regcred, with settings.verify set.</summary>
+    public string WriteVerifyConfig(string server, string username, string password, bool verify)
+    {
+        WriteFile("password.txt", password);
+        return WriteConfig($$"""
+            registries:
+              - name: local
+                type: static
+                server: {{server}}
+                username: {{username}}
+                password: {file: password.txt}
+            secrets:
+              - name: regcred
+                registries: [local]
+                namespaces:
+                  names: [default]
+            settings:
+              verify: {{(verify ? "true" : "false")}}
+            """);
+    }
+
     public Task<CliResult> RunCliAsync(params string[] args) => RunCliUntilAsync(CancellationToken.None, args);
 
     /// <param name="shutdown">Stands in for SIGTERM.</param>

@@ -16,25 +16,8 @@ public sealed class VerifyRunTests
     private const string Good = "good-Pa55word-for-verify";
     private const string Bad = "bad-Pa55word-for-verify";
 
-    private static string Config(RotatorHarness h, string server, string password, bool verify = true)
-    {
-        h.WriteFile("password.txt", password);
-        return h.WriteConfig($$"""
-            registries:
-              - name: local
-                type: static
-                server: {{server}}
-                username: bot
-                password: {file: password.txt}
-            secrets:
-              - name: regcred
-                registries: [local]
-                namespaces:
-                  names: [default]
-            settings:
-              verify: {{(verify ? "true" : "false")}}
-            """);
-    }
+    private static string Config(RotatorHarness h, string server, string password, bool verify = true) =>
+        h.WriteVerifyConfig(server, "bot", password, verify);
 
     private static async Task<FakeRegistryServer> Registry(RegistryAuth auth = RegistryAuth.Basic)
     {
