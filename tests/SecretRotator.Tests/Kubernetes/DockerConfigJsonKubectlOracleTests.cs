@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Tests.TestSupport;
@@ -45,10 +43,10 @@ public sealed class DockerConfigJsonKubectlOracleTests
     [MemberData(nameof(Inputs))]
     public async Task Build_SameInputAsKubectl_ProducesTheSameBytes(string server, string username, string password, string? email)
     {
-        var kubectl = FindKubectlOrSkip();
+        var kubectl = Kubectl.FindOrSkip();
         var ours = DockerConfigJson.Build([new DockerAuthEntry(server, username, password, email)]);
 
-        var theirs = await RunKubectlAsync(kubectl, server, username, password, email, TestContext.Current.CancellationToken);
+        var theirs = await Kubectl.DockerConfigJsonAsync(kubectl, server, username, password, email, TestContext.Current.CancellationToken);
 
         Assert.Equal(Encoding.UTF8.GetString(theirs), Encoding.UTF8.GetString(ours));
         Assert.Equal(theirs, ours);
@@ -57,7 +55,7 @@ public sealed class DockerConfigJsonKubectlOracleTests
     [Fact]
     public async Task Build_RandomPrintableAndControlInput_MatchesKubectl()
     {
-        var kubectl = FindKubectlOrSkip();
+        var kubectl = Kubectl.FindOrSkip();
         var random = new Random(4100);
         // Every character class the encoder treats differently; NUL cannot be passed as a process argument.
         const string alphabet = "aZ09 !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r\b\f\u0001\u001b\u007f\u0080\u00e9\u2028\u2029\ufffd\u4e2d";
@@ -68,41 +66,9 @@ public sealed class DockerConfigJsonKubectlOracleTests
             var (server, user, password, email) = (Random(20), Random(20), Random(200), i % 2 == 0 ? Random(20) : null);
             var ours = DockerConfigJson.Build([new DockerAuthEntry(server, user, password, email)]);
 
-            var theirs = await RunKubectlAsync(kubectl, server, user, password, email, TestContext.Current.CancellationToken);
+            var theirs = await Kubectl.DockerConfigJsonAsync(kubectl, server, user, password, email, TestContext.Current.CancellationToken);
 
             Assert.Equal(Encoding.UTF8.GetString(theirs), Encoding.UTF8.GetString(ours));
         }
-    }
-
-    private static string FindKubectlOrSkip() =>
-        RequiredTool.Find("kubectl", "the dockerconfigjson oracle test needs it", RequiredTool.IsCi, "/usr/bin");
-
-    private static async Task<byte[]> RunKubectlAsync(string kubectl, string server, string username, string password, string? email, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(kubectl)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        // --dry-run=client never contacts a cluster; an empty kubeconfig path makes sure of it.
-        start.Environment["KUBECONFIG"] = Path.Combine(Path.GetTempPath(), "secret-rotator-no-kubeconfig");
-        foreach (var arg in new[] { "create", "secret", "docker-registry", "x", $"--docker-server={server}", $"--docker-username={username}", $"--docker-password={password}" })
-            start.ArgumentList.Add(arg);
-        if (email is not null) start.ArgumentList.Add($"--docker-email={email}");
-        start.ArgumentList.Add("--dry-run=client");
-        start.ArgumentList.Add("-o");
-        start.ArgumentList.Add("json");
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        Assert.True(process.ExitCode == 0, $"kubectl exited {process.ExitCode}: {await stderr}");
-
-        using var secret = JsonDocument.Parse(await stdout);
-        Assert.Equal(ManagedSecret.SecretType, secret.RootElement.GetProperty("type").GetString());
-        return secret.RootElement.GetProperty("data").GetProperty(ManagedSecret.DataKey).GetBytesFromBase64();
     }
 }
