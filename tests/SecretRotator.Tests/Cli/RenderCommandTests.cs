@@ -93,6 +93,19 @@ public sealed class RenderCommandTests
         }
     }
 
+    [Fact]
+    public async Task Validate_QuickstartExample_Exits0AndSaysOk()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var code = await new CliApp(stdout, stderr, s => s.AddSingleton<IKubernetesClientProvider>(new NoClusterProvider()))
+            .RunAsync(["validate", "--config", RepoFile("examples/quickstart.yaml")], Ct);
+
+        Assert.True(code == 0, stderr.ToString());
+        Assert.Contains("OK (1 registries, 1 secrets)", stdout.ToString());
+    }
+
     /// <summary>Fails the test if render ever reaches for the cluster.</summary>
     private sealed class NoClusterProvider : IKubernetesClientProvider
     {
