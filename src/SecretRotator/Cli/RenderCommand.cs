@@ -41,7 +41,7 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
             {
                 foreach (var ns in namespaces.Length > 0 ? namespaces : target.Namespaces.Names)
                 {
-                    var desired = SecretBuilder.Build(target, ns, fresh, existing: null, now);
+                    var desired = SecretBuilder.Build(target, ns, fresh, existing: null, now, config.Settings.Instance);
                     if (!first) await stdout.WriteLineAsync("---");
                     first = false;
                     await stdout.WriteAsync(KubernetesYaml.Serialize(desired.Secret).AsMemory(), cancellationToken);

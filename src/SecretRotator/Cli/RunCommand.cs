@@ -28,7 +28,18 @@ internal sealed class RunCommand(CliOptions o, TextWriter stdout, TextWriter std
         }
 
         await using var metricsServer = services.GetRequiredService<MetricsServer>();
-        if (parse.GetValue(o.MetricsPort) is { } port) await metricsServer.StartAsync(port, shutdown);
+        if (parse.GetValue(o.MetricsPort) is { } port)
+        {
+            try
+            {
+                await metricsServer.StartAsync(port, shutdown);
+            }
+            catch (Exception e) when (e is IOException or Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await stderr.WriteLineAsync($"error: --metrics-port {port}: {e.Message}");
+                return CliApp.ExitUsage;
+            }
+        }
 
         RunReport report;
         try

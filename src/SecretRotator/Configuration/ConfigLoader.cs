@@ -175,8 +175,11 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
             Adopt = map.GetBool("adopt", defaults.Adopt),
             Prune = map.GetBool("prune", defaults.Prune),
             Timeout = map.GetDuration("timeout", defaults.Timeout, TimeSpan.FromHours(6)),
+            Instance = map.GetString("instance") ?? defaults.Instance,
         };
         if (settings.Timeout == TimeSpan.Zero) map.Error("timeout", "must be greater than zero");
+        if (!RegistryName().IsMatch(settings.Instance))
+            map.Error("instance", "must be lowercase letters, digits and '-' (at most 63), starting and ending with a letter or digit");
         map.RejectUnknownKeys();
         return settings;
     }

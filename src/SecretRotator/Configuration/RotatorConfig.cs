@@ -45,6 +45,8 @@ public sealed record RotatorSettings
     public bool Adopt { get; init; }
     public bool Prune { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Names this installation in the label secret-rotator.io/instance; prune only touches its own secrets.</summary>
+    public string Instance { get; init; } = "default";
 }
 
 public sealed record MetricsSettings

@@ -37,6 +37,9 @@ public sealed class KubernetesClientProvider(KubernetesConnectionOptions options
                 throw new KubeConfigException("no Kubernetes connection: not running in a cluster, KUBECONFIG unset, --kubeconfig not given and ~/.kube/config missing");
             config = KubernetesClientConfiguration.BuildConfigFromConfigFile(home);
         }
+        // Each try is bounded by the retry handler and the run by settings.timeout; the client's own 100 s default
+        // would otherwise cut the retry budget short.
+        config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
         return new k8s.Kubernetes(config, handlers.ToArray());
     }
 

@@ -49,6 +49,7 @@ public static class KubernetesErrors
         HttpOperationException { Response.StatusCode: HttpStatusCode.Unauthorized } => ("unauthorized", "unauthorized: the cluster rejected our credentials (expired token or wrong kubeconfig)"),
         HttpOperationException h => (ReasonWord(h), $"{verb} {resource}{(@namespace is null ? "" : $" in {@namespace}")} failed: HTTP {(int)h.Response.StatusCode} {StatusReason(h)}"),
         TaskCanceledException or OperationCanceledException => ("timeout", $"{verb} {resource} timed out or was cancelled"),
+        HttpRequestException { InnerException: Polly.Timeout.TimeoutRejectedException } => ("timeout", $"{verb} {resource}: {e.Message}"),
         HttpRequestException or IOException => ("unreachable", $"{verb} {resource}: API server unreachable: {e.Message}"),
         _ => ("error", $"{verb} {resource}: {e.GetType().Name}: {e.Message}"),
     };

@@ -11,6 +11,8 @@ public static class ManagedSecret
     public const string ManagedSelector = $"{ManagedByLabel}={ManagedByValue}";
 
     private const string Prefix = "secret-rotator.io/";
+    /// <summary>settings.instance of the installation that wrote the secret; several installations can share a cluster.</summary>
+    public const string InstanceLabel = Prefix + "instance";
     /// <summary>Comma-separated registry names held in the secret, in config order.</summary>
     public const string RegistriesAnnotation = Prefix + "registries";
     /// <summary>JSON: registry name → {servers, expiresAt}; lets a failed registry keep its previous entries.</summary>

@@ -49,7 +49,8 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
             LogFetched(logger, registry.Name, registry.Type, credential.Entries.Count, credential.ExpiresAt);
             return (credential, new RegistryResult(registry.Name, Fetched: true, credential.ExpiresAt));
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        // A {secret:} source without any cluster connection is a usage error (exit 2), not a registry failure.
+        catch (Exception e) when (e is not k8s.Exceptions.KubeConfigException && (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
         {
             // Any provider failure (SDK exceptions included) becomes a recorded failure: it reaches the
             // metrics, the summary and the exit code, and the registry's previous entries are kept.

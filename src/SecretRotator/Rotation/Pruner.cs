@@ -13,31 +13,33 @@ namespace SecretRotator.Rotation;
 /// </summary>
 public sealed class Pruner(IKubernetes kubernetes, ServiceAccountPatcher patcher)
 {
+    /// <param name="instance">settings.instance: only secrets this installation wrote are candidates, so several
+    /// installations with prune enabled never delete each other's secrets.</param>
     public async Task<List<TargetResult>> PruneAsync(ManagedSecretLister.Listing listing, IReadOnlySet<(string Namespace, string Name)> keep,
-        RunOptions options, CancellationToken cancellationToken)
+        string instance, RunOptions options, CancellationToken cancellationToken)
     {
         var results = new List<TargetResult>();
         var candidates = listing.Secrets
             .Where(kv => !keep.Contains(kv.Key))
+            .Where(kv => (kv.Value.GetLabel(ManagedSecret.InstanceLabel) ?? "default") == instance)
             .Where(kv => options.Namespaces.Count == 0 || options.Namespaces.Contains(kv.Key.Namespace))
             .OrderBy(kv => kv.Key.Namespace, StringComparer.Ordinal).ThenBy(kv => kv.Key.Name, StringComparer.Ordinal);
         foreach (var ((ns, name), secret) in candidates)
         {
-            if (cancellationToken.IsCancellationRequested) break;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                results.Add(new TargetResult(name, ns, Outcome.Failed, "not_done", "not done: prune stopped by the run deadline"));
+                continue;
+            }
             try
             {
-                if (!options.DryRun)
-                {
-                    await kubernetes.CoreV1.DeleteNamespacedSecretAsync(name, ns,
-                        new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = secret.ResourceVersion() } },
-                        cancellationToken: cancellationToken);
-                }
+                if (!options.DryRun) await DeleteAsync(name, ns, secret, cancellationToken);
                 if (await UnlinkAsync(name, ns, options.DryRun, cancellationToken) is { } failure) results.Add(failure);
                 else results.Add(new TargetResult(name, ns, Outcome.Pruned, Message: options.DryRun ? "dry run: would delete" : "deleted"));
             }
-            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Conflict)
             {
-                // Already gone, or changed since we listed it (another run owns the decision now): leave it.
+                // Changed since we listed it (another run rewrote it, so it is wanted again): leave it.
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or OperationCanceledException)
             {
@@ -46,6 +48,20 @@ public sealed class Pruner(IKubernetes kubernetes, ServiceAccountPatcher patcher
             }
         }
         return results;
+    }
+
+    /// <summary>Deletes pinned to the listed version; already gone is fine (its service-account entries still go).</summary>
+    private async Task DeleteAsync(string name, string ns, V1Secret secret, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await kubernetes.CoreV1.DeleteNamespacedSecretAsync(name, ns,
+                new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = secret.ResourceVersion() } },
+                cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
     }
 
     private async Task<TargetResult?> UnlinkAsync(string secret, string ns, bool dryRun, CancellationToken cancellationToken)

@@ -45,26 +45,39 @@ public sealed partial class RotationRunner(
                 results.Add(new TargetResult(target.Name, "*", Outcome.Failed, reason, $"cannot resolve namespaces: {message}"));
                 resolutionFailed = true;
             }
+            catch (OperationCanceledException)
+            {
+                results.Add(new TargetResult(target.Name, "*", Outcome.Failed, "not_done", "not done: stopped before its namespaces were resolved"));
+                resolutionFailed = true;
+            }
         }
 
         var namespaces = plan.Select(p => p.Namespace).Distinct(StringComparer.Ordinal).ToList();
         // Explicit names need no cluster-wide access; globs, selectors and prune (which must see secrets in
         // namespaces no longer configured) use one cluster-wide LIST, falling back per namespace on 403.
         var clusterWide = options.Namespaces.Count == 0 && (config.Settings.Prune || targets.Any(t => !t.Namespaces.IsExplicitOnly));
-        var listing = await new ManagedSecretLister(client, logger).ListAsync(namespaces, clusterWide, config.Settings.Concurrency, early.Token);
-
-        var due = new Dictionary<string, RegistryDefinition>(StringComparer.Ordinal);
-        foreach (var (target, ns) in plan)
+        var listing = new ManagedSecretLister.Listing([], new HashSet<string>());
+        var fresh = new Dictionary<string, Registries.RegistryCredential>(StringComparer.Ordinal);
+        var registryResults = new Dictionary<string, RegistryResult>(StringComparer.Ordinal);
+        var accounts = ServiceAccountIndex.Empty;
+        try
         {
-            var existing = listing.Secrets.GetValueOrDefault((ns, target.Name));
-            foreach (var registry in target.Registries.Where(r => options.Force || IsDue(r, target, existing, now, config.Settings.RefreshBefore)))
-                due[registry] = config.Registry(registry);
+            listing = await new ManagedSecretLister(client, logger).ListAsync(namespaces, clusterWide, config.Settings.Concurrency, early.Token);
+            var due = new Dictionary<string, RegistryDefinition>(StringComparer.Ordinal);
+            foreach (var (target, ns) in plan)
+            {
+                var existing = listing.Secrets.GetValueOrDefault((ns, target.Name));
+                foreach (var registry in target.Registries.Where(r => options.Force || IsDue(r, target, existing, now, config.Settings.RefreshBefore)))
+                    due[registry] = config.Registry(registry);
+            }
+            (fresh, registryResults) = await fetcher.FetchAsync(due.Values, config.Settings.Verify, early.Token);
+            if (clusterWide) accounts = await ServiceAccountIndex.ListAsync(client, targets.SelectMany(t => t.ServiceAccounts), early.Token);
         }
-        var (fresh, registryResults) = await fetcher.FetchAsync(due.Values, config.Settings.Verify, early.Token);
+        catch (OperationCanceledException) when (early.IsCancellationRequested)
+        {
+            // Stopped before any write: every planned target is reported not_done below, nothing is half done.
+        }
 
-        var accounts = clusterWide
-            ? await ServiceAccountIndex.ListAsync(client, targets.SelectMany(t => t.ServiceAccounts), early.Token)
-            : ServiceAccountIndex.Empty;
         var writer = new SecretWriter(client, config.Settings.Adopt);
         var patcher = new ServiceAccountPatcher(client);
         await Parallel.ForEachAsync(plan, new ParallelOptions { MaxDegreeOfParallelism = config.Settings.Concurrency }, async (item, _) =>
@@ -76,14 +89,14 @@ public sealed partial class RotationRunner(
                 return;
             }
             results.Add(await ApplyAsync(item.Target, item.Namespace, listing.Secrets.GetValueOrDefault((item.Namespace, item.Target.Name)),
-                fresh, registryResults, writer, patcher, accounts, options.DryRun, now, deadline.Token));
+                fresh, registryResults, writer, patcher, accounts, options.DryRun, now, config.Settings.Instance, deadline.Token));
         });
 
         if (config.Settings.Prune && options.Secret is null && !resolutionFailed && !shutdown.IsCancellationRequested)
         {
             var keep = plan.Select(p => (p.Namespace, p.Target.Name)).ToHashSet();
             var pruner = new Pruner(client, patcher);
-            foreach (var r in await pruner.PruneAsync(listing, keep, options, deadline.Token)) results.Add(r);
+            foreach (var r in await pruner.PruneAsync(listing, keep, config.Settings.Instance, options, deadline.Token)) results.Add(r);
         }
 
         var report = new RunReport(results.OrderBy(r => r.Secret, StringComparer.Ordinal).ThenBy(r => r.Namespace, StringComparer.Ordinal).ToList(),
@@ -95,26 +108,34 @@ public sealed partial class RotationRunner(
 
     private static async Task<TargetResult> ApplyAsync(SecretTarget target, string ns, V1Secret? existing,
         Dictionary<string, Registries.RegistryCredential> fresh, Dictionary<string, RegistryResult> registryResults,
-        SecretWriter writer, ServiceAccountPatcher patcher, ServiceAccountIndex accounts, bool dryRun, DateTimeOffset now, CancellationToken cancellationToken)
+        SecretWriter writer, ServiceAccountPatcher patcher, ServiceAccountIndex accounts, bool dryRun, DateTimeOffset now, string instance,
+        CancellationToken cancellationToken)
     {
-        var desired = SecretBuilder.Build(target, ns, fresh, existing, now);
-        string? RegistryErrors() => desired.MissingRegistries.Count == 0 ? null : string.Join("; ",
-            desired.MissingRegistries.Select(r => $"registry {r}: {registryResults.GetValueOrDefault(r)?.Error ?? "no credential"}"));
-        if (!desired.HasEntries)
-            return new TargetResult(target.Name, ns, Outcome.Failed, "registry_failed", $"nothing to write: {RegistryErrors()}");
-
-        var result = await writer.WriteAsync(desired, existing, dryRun, cancellationToken);
-        if (result.Outcome is Outcome.Created or Outcome.Updated or Outcome.Unchanged)
+        try
         {
-            foreach (var account in target.ServiceAccounts)
+            var (result, desired) = await writer.WriteAsync(target.Name, ns, current => SecretBuilder.Build(target, ns, fresh, current, now, instance),
+                existing, dryRun, cancellationToken);
+            string RegistryErrors() => string.Join("; ", desired!.MissingRegistries.Select(r =>
+                $"registry {r}: {registryResults.GetValueOrDefault(r)?.Error ?? "no credential"}"));
+            if (desired is { HasEntries: false })
+                return result with { Message = $"nothing to write: {RegistryErrors()}" };
+            if (result.Outcome is Outcome.Created or Outcome.Updated or Outcome.Unchanged)
             {
-                if (await patcher.EnsureAsync(target.Name, ns, account, dryRun, cancellationToken, accounts.Find(ns, account)) is { } failure) return failure;
+                foreach (var account in target.ServiceAccounts)
+                {
+                    if (await patcher.EnsureAsync(target.Name, ns, account, dryRun, cancellationToken, accounts.Find(ns, account)) is { } failure) return failure;
+                }
             }
+            // Written with the registries that worked, but a registry is missing: the target is not fully done.
+            if (desired is { MissingRegistries.Count: > 0 } && !result.Outcome.IsFailure() && result.Outcome != Outcome.MissingNamespace)
+                return result with { Outcome = Outcome.Failed, Reason = "registry_failed", Message = $"{result.Outcome.Label()} without: {RegistryErrors()}" };
+            return result;
         }
-        // Written with the registries that worked, but a registry is missing: the target is not fully done.
-        if (desired.MissingRegistries.Count > 0 && !result.Outcome.IsFailure() && result.Outcome != Outcome.MissingNamespace)
-            return result with { Outcome = Outcome.Failed, Reason = "registry_failed", Message = $"{result.Outcome.Label()} without: {RegistryErrors()}" };
-        return result;
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug or unexpected data must cost this one target, never the whole run: it is reported and counted.
+            return new TargetResult(target.Name, ns, Outcome.Failed, "error", $"unexpected {e.GetType().Name}: {e.Message}");
+        }
     }
 
     /// <summary>A registry must be fetched unless this secret already holds a token of it that stays valid beyond refreshBefore.</summary>
@@ -122,6 +143,9 @@ public sealed partial class RotationRunner(
     {
         if (existing is null || existing.GetLabel(ManagedSecret.ManagedByLabel) != ManagedSecret.ManagedByValue) return true;
         if (existing.GetAnnotation(ManagedSecret.RegistriesAnnotation) != string.Join(",", target.Registries)) return true;
+        // Corrupt or edited behind our back (hash no longer matches): fetch afresh rather than carry the stored entry.
+        var data = existing.Data?.TryGetValue(ManagedSecret.DataKey, out var bytes) == true ? bytes : null;
+        if (data is null || DockerConfigJson.TryParse(data) is null || existing.GetAnnotation(ManagedSecret.ContentHashAnnotation) != SecretBuilder.Hash(data)) return true;
         if (SecretSources.Parse(existing.GetAnnotation(ManagedSecret.SourcesAnnotation))?.GetValueOrDefault(registry) is not { ExpiresAt: { } expiry }) return true;
         // Static credentials (no expiry) are always re-read: it is cheap and picks up a rotated password.
         return expiry - now <= refreshBefore;

@@ -20,7 +20,8 @@ public static class SecretBuilder
         string @namespace,
         IReadOnlyDictionary<string, RegistryCredential> fresh,
         V1Secret? existing,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        string instance = "default")
     {
         var entries = new List<DockerAuthEntry>();
         var sources = new Dictionary<string, SourceRecord>(StringComparer.Ordinal);
@@ -58,7 +59,11 @@ public static class SecretBuilder
             {
                 Name = target.Name,
                 NamespaceProperty = @namespace,
-                Labels = new Dictionary<string, string> { [ManagedSecret.ManagedByLabel] = ManagedSecret.ManagedByValue },
+                Labels = new Dictionary<string, string>
+                {
+                    [ManagedSecret.ManagedByLabel] = ManagedSecret.ManagedByValue,
+                    [ManagedSecret.InstanceLabel] = instance,
+                },
                 Annotations = new Dictionary<string, string>
                 {
                     [ManagedSecret.RegistriesAnnotation] = string.Join(",", target.Registries),
@@ -101,7 +106,10 @@ public static class SecretBuilder
 
     private static bool SameMetadata(V1Secret existing, V1Secret desired)
     {
-        if (existing.GetLabel(ManagedSecret.ManagedByLabel) != ManagedSecret.ManagedByValue) return false;
+        foreach (var (k, v) in desired.Metadata.Labels)
+        {
+            if (existing.GetLabel(k) != v) return false;
+        }
         foreach (var (k, v) in desired.Metadata.Annotations)
         {
             if (k == ManagedSecret.RotatedAtAnnotation) continue;
@@ -111,5 +119,5 @@ public static class SecretBuilder
                existing.GetAnnotation(ManagedSecret.ExpiresAtAnnotation) is null;
     }
 
-    private static string Hash(byte[] data) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(data));
+    public static string Hash(byte[] data) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(data));
 }

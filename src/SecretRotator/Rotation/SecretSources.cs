@@ -26,7 +26,10 @@ public static class SecretSources
         if (string.IsNullOrEmpty(text)) return null;
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, SourceRecord>>(text, Options);
+            // Annotations can be edited by hand: drop what cannot be a record rather than trip over it later.
+            return JsonSerializer.Deserialize<Dictionary<string, SourceRecord?>>(text, Options)?
+                .Where(kv => kv.Value is not null)
+                .ToDictionary(kv => kv.Key, kv => kv.Value! with { Servers = (kv.Value.Servers ?? []).Where(s => !string.IsNullOrEmpty(s)).ToList() }, StringComparer.Ordinal);
         }
         catch (JsonException)
         {

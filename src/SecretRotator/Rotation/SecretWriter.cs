@@ -14,48 +14,63 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
 {
     private const int MaxConflictRetries = 5;
 
+    /// <param name="build">Builds the desired secret from the current object (null: none). Called again after every
+    /// re-read, so entries carried over from the stored secret always come from the version being replaced.</param>
     /// <param name="existing">The managed secret from the run's LIST, or null if none was listed.</param>
-    public async Task<TargetResult> WriteAsync(DesiredSecret desired, V1Secret? existing, bool dryRun, CancellationToken cancellationToken)
+    /// <returns>The outcome, and the desired secret it was decided on (null when the namespace is missing).</returns>
+    public async Task<(TargetResult Result, DesiredSecret? Desired)> WriteAsync(
+        string name, string ns, Func<V1Secret?, DesiredSecret> build, V1Secret? existing, bool dryRun, CancellationToken cancellationToken)
     {
-        var name = desired.Secret.Metadata.Name;
-        var ns = desired.Secret.Metadata.NamespaceProperty;
         // The LIST only shows our secrets; a same-named foreign one surfaces as 409 AlreadyExists on create,
         // so a real run creates first and reads only then (one request per new secret, not two).
         var mustRead = dryRun && existing is null;
         // A write whose response was lost may have landed: if a re-read then finds exactly our content, the
         // secret was written by this run (or an identical twin run) and is reported as such, not as unchanged.
         Outcome? attempted = null;
+        // What carried-over entries come from; survives the delete of a type change.
+        var basis = existing;
+        DesiredSecret? desired = null;
+        var deletedForTypeChange = false;
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                if (mustRead) existing = await ReadAsync(name, ns, cancellationToken);
+                if (mustRead)
+                {
+                    (existing, var namespaceMissing) = await ReadAsync(name, ns, dryRun, cancellationToken);
+                    if (namespaceMissing) return (MissingNamespace(name, ns), null);
+                    basis = existing ?? basis;
+                }
                 mustRead = false;
+                desired = build(basis);
+                if (!desired.HasEntries) return (new TargetResult(name, ns, Outcome.Failed, "registry_failed"), desired);
                 var decision = Decide(desired.Secret, existing);
                 if (decision is not null)
-                    return decision.Outcome == Outcome.Unchanged && attempted is { } written
+                    return (decision.Outcome == Outcome.Unchanged && attempted is { } written
                         ? new TargetResult(name, ns, written)
-                        : decision with { Secret = name, Namespace = ns };
-                if (dryRun) return Planned(name, ns, existing is null ? Outcome.Created : Outcome.Updated);
+                        : decision with { Secret = name, Namespace = ns }, desired);
+                if (dryRun) return (Planned(name, ns, existing is null ? Outcome.Created : Outcome.Updated), desired);
 
                 if (existing is null)
                 {
                     attempted ??= Outcome.Created;
                     await kubernetes.CoreV1.CreateNamespacedSecretAsync(Fresh(desired.Secret), ns, cancellationToken: cancellationToken);
-                    return new TargetResult(name, ns, Outcome.Created);
+                    return (new TargetResult(name, ns, deletedForTypeChange ? Outcome.Updated : Outcome.Created,
+                        Message: deletedForTypeChange ? "type changed: replaced by delete and create" : null), desired);
                 }
                 attempted ??= Outcome.Updated;
                 if (existing.Type != desired.Secret.Type)
                 {
-                    // type is immutable: replace by delete + create, pinned to the version we judged.
+                    // type is immutable: delete (pinned to the version we judged), then create on the next pass.
                     await kubernetes.CoreV1.DeleteNamespacedSecretAsync(name, ns,
                         new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = existing.ResourceVersion() } },
                         cancellationToken: cancellationToken);
-                    await kubernetes.CoreV1.CreateNamespacedSecretAsync(Fresh(desired.Secret), ns, cancellationToken: cancellationToken);
-                    return new TargetResult(name, ns, Outcome.Updated, Message: $"type was {existing.Type}; replaced by delete and create");
+                    deletedForTypeChange = true;
+                    existing = null;
+                    continue;
                 }
                 await kubernetes.CoreV1.ReplaceNamespacedSecretAsync(SecretBuilder.MergeInto(existing, desired.Secret), name, ns, cancellationToken: cancellationToken);
-                return new TargetResult(name, ns, Outcome.Updated);
+                return (new TargetResult(name, ns, Outcome.Updated), desired);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < MaxConflictRetries)
             {
@@ -63,7 +78,7 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound && KubernetesErrors.DetailsKind(e) == "namespaces")
             {
-                return new TargetResult(name, ns, Outcome.MissingNamespace, "namespace_not_found", $"namespace {ns} does not exist");
+                return (MissingNamespace(name, ns), null);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound && attempt < MaxConflictRetries)
             {
@@ -73,17 +88,17 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
             {
                 var verb = existing is null ? "create" : "update";
-                return new TargetResult(name, ns, Outcome.Failed, "forbidden", KubernetesErrors.Forbidden(verb, "secrets", ns));
+                return (new TargetResult(name, ns, Outcome.Failed, "forbidden", Deleted(deletedForTypeChange) + KubernetesErrors.Forbidden(verb, "secrets", ns)), desired);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.UnprocessableEntity)
             {
-                return new TargetResult(name, ns, Outcome.Failed, "invalid", $"the API server rejected the secret: {KubernetesErrors.StatusReason(e)} (HTTP 422)");
+                return (new TargetResult(name, ns, Outcome.Failed, "invalid", $"{Deleted(deletedForTypeChange)}the API server rejected the secret: {KubernetesErrors.StatusReason(e)} (HTTP 422)"), desired);
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or TimeoutException
                                           || e is OperationCanceledException) // the run deadline, or a per-request timeout
             {
                 var (reason, message) = KubernetesErrors.Describe(e, existing is null ? "create" : "update", "secrets", ns);
-                return new TargetResult(name, ns, Outcome.Failed, reason, message);
+                return (new TargetResult(name, ns, Outcome.Failed, reason, Deleted(deletedForTypeChange) + message), desired);
             }
         }
     }
@@ -103,17 +118,40 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
         return null;
     }
 
-    private async Task<V1Secret?> ReadAsync(string name, string ns, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the secret. A 404 cannot tell a missing secret from a missing namespace, which only matters for a dry run
+    /// (a real run learns it from the create): then the namespace is looked up, if RBAC allows.
+    /// </summary>
+    private async Task<(V1Secret? Secret, bool NamespaceMissing)> ReadAsync(string name, string ns, bool dryRun, CancellationToken cancellationToken)
     {
         try
         {
-            return await kubernetes.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
+            return (await kubernetes.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken), false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            return null;
+            if (!dryRun) return (null, false);
+            try
+            {
+                await kubernetes.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken);
+                return (null, false);
+            }
+            catch (HttpOperationException n) when (n.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return (null, true);
+            }
+            catch (HttpOperationException n) when (n.Response.StatusCode == HttpStatusCode.Forbidden)
+            {
+                return (null, false); // namespace-scoped RBAC: assume it exists, as the real run would find out
+            }
         }
     }
+
+    private static TargetResult MissingNamespace(string name, string ns) =>
+        new(name, ns, Outcome.MissingNamespace, "namespace_not_found", $"namespace {ns} does not exist");
+
+    // A failed create after the delete of a type change leaves no secret until the next run: say so.
+    private static string Deleted(bool deleted) => deleted ? "the secret was deleted to change its type and could not be recreated: " : "";
 
     private static TargetResult Planned(string name, string ns, Outcome outcome) => new(name, ns, outcome, Message: "dry run: not written");
 

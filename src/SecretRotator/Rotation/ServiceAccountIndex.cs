@@ -33,7 +33,8 @@ public sealed class ServiceAccountIndex
                     next = page.Metadata?.ContinueProperty;
                 } while (!string.IsNullOrEmpty(next));
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException)
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
+                                          || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 // Falls back to one GET per namespace for this account name.
             }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -15,6 +16,11 @@ public sealed class ServiceAccountPatcher(IKubernetes kubernetes)
 {
     private const int MaxConflictRetries = 5;
 
+    // One writer per account within a run: several targets adding to the same account (e.g. "default") queue up
+    // instead of racing each other into 409s, and each starts from the version the previous one wrote.
+    private readonly ConcurrentDictionary<(string Namespace, string Account), SemaphoreSlim> _locks = new();
+    private readonly ConcurrentDictionary<(string Namespace, string Account), V1ServiceAccount> _latest = new();
+
     /// <summary>Returns null on success, else a failed result.</summary>
     /// <param name="listed">The account as the run's LIST saw it, if listed: saves the GET, and every request when nothing changes.</param>
     public Task<TargetResult?> EnsureAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, V1ServiceAccount? listed = null) =>
@@ -27,22 +33,49 @@ public sealed class ServiceAccountPatcher(IKubernetes kubernetes)
     private async Task<TargetResult?> ModifyAsync(string secret, string ns, string account, bool dryRun, bool add, CancellationToken cancellationToken,
         V1ServiceAccount? listed = null)
     {
+        var key = (ns, account);
+        var gate = _locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        try
+        {
+            await gate.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return new TargetResult(secret, ns, Outcome.Failed, "timeout", $"service account {account}: run deadline reached while waiting to update it");
+        }
+        try
+        {
+            return await ModifyLockedAsync(secret, ns, account, dryRun, add, listed, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<TargetResult?> ModifyLockedAsync(string secret, string ns, string account, bool dryRun, bool add,
+        V1ServiceAccount? listed, CancellationToken cancellationToken)
+    {
+        var key = (ns, account);
         for (var attempt = 0; ; attempt++)
         {
             var verb = "get";
             try
             {
-                var sa = attempt == 0 && listed is not null
-                    ? listed
+                // Work on a copy: the listed object is shared by every target of this namespace.
+                var known = attempt == 0 ? _latest.GetValueOrDefault(key) ?? listed : null;
+                var sa = known is not null
+                    ? KubernetesJson.Deserialize<V1ServiceAccount>(KubernetesJson.Serialize(known))
                     : await kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken);
                 if (!(add ? Add(sa, secret) : Remove(sa, secret)) || dryRun) return null;
                 verb = "update";
-                await kubernetes.CoreV1.ReplaceNamespacedServiceAccountAsync(sa, account, ns, cancellationToken: cancellationToken);
+                _latest[key] = await kubernetes.CoreV1.ReplaceNamespacedServiceAccountAsync(sa, account, ns, cancellationToken: cancellationToken);
                 return null;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < MaxConflictRetries)
             {
-                // Someone changed the account between our read and write: read again and re-apply.
+                // Someone outside this run changed the account between our read and write: read again and re-apply.
+                _latest.TryRemove(key, out _);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
             {
