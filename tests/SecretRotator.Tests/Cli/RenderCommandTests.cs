@@ -106,6 +106,41 @@ public sealed class RenderCommandTests
         Assert.Contains("OK (1 registries, 1 secrets)", stdout.ToString());
     }
 
+    [Fact]
+    public async Task Render_SecretSourceWithoutAnyCluster_Exits2SayingItNeedsTheCluster()
+    {
+        var dir = Directory.CreateTempSubdirectory("render-");
+        try
+        {
+            var config = Path.Combine(dir.FullName, "c.yaml");
+            File.WriteAllText(config, """
+                registries:
+                  - {name: r, type: static, server: ghcr.io, username: u, password: {secret: {namespace: ops, name: ghcr, key: token}}}
+                secrets:
+                  - {name: regcred, registries: [r], namespaces: {names: [default]}}
+                """);
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            var app = new CliApp(stdout, stderr, s => s.AddSingleton<IKubernetesClientProvider>(new UnconfiguredProvider()));
+
+            var code = await app.RunAsync(["render", "--config", config], Ct);
+
+            Assert.Equal(2, code);
+            Assert.Contains("needs the cluster", stderr.ToString());
+            Assert.Empty(stdout.ToString());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>What the real provider does on a machine with no kubeconfig and no in-cluster config.</summary>
+    private sealed class UnconfiguredProvider : IKubernetesClientProvider
+    {
+        public IKubernetes Client => throw new k8s.Exceptions.KubeConfigException("no Kubernetes connection");
+    }
+
     /// <summary>Fails the test if render ever reaches for the cluster.</summary>
     private sealed class NoClusterProvider : IKubernetesClientProvider
     {
