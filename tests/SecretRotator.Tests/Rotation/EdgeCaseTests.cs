@@ -14,31 +14,8 @@ namespace SecretRotator.Tests.Rotation;
 /// <summary>Regression tests for the edge cases an independent review found.</summary>
 public sealed class EdgeCaseTests
 {
-    private static string Config(RotatorHarness h, string extraSecrets = "", string settings = "{}", string namespaces = "[default]", string serviceAccounts = "[]")
-    {
-        h.WriteFile("a.txt", "password-a");
-        h.WriteFile("b.txt", "password-b");
-        return h.WriteConfig($$"""
-            registries:
-              - name: reg-a
-                type: static
-                server: a.example.com
-                username: ua
-                password: {file: a.txt}
-              - name: reg-b
-                type: static
-                server: b.example.com
-                username: ub
-                password: {file: b.txt}
-            secrets:
-              - name: regcred
-                registries: [reg-a, reg-b]
-                namespaces: {names: {{namespaces}}}
-                serviceAccounts: {{serviceAccounts}}
-            {{extraSecrets}}
-            settings: {{settings}}
-            """);
-    }
+    private static string Config(RotatorHarness h, string extraSecrets = "", string settings = "{}", string namespaces = "[default]", string serviceAccounts = "[]") =>
+        h.WriteTwoRegistryConfig(namespaces, settings, serviceAccounts, extraSecrets);
 
     private static string Data(V1Secret s) => Encoding.UTF8.GetString(s.Data[ManagedSecret.DataKey]);
 

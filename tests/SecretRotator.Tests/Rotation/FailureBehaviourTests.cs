@@ -9,30 +9,8 @@ namespace SecretRotator.Tests.Rotation;
 /// <summary>The write path never loses a credential: failures stay isolated, reported and counted.</summary>
 public sealed class FailureBehaviourTests
 {
-    private static string TwoRegistryConfig(RotatorHarness h, string namespaces = "[default]", string settings = "{}", string serviceAccounts = "[]")
-    {
-        h.WriteFile("a.txt", "password-a");
-        h.WriteFile("b.txt", "password-b");
-        return h.WriteConfig($$"""
-            registries:
-              - name: reg-a
-                type: static
-                server: a.example.com
-                username: ua
-                password: {file: a.txt}
-              - name: reg-b
-                type: static
-                server: b.example.com
-                username: ub
-                password: {file: b.txt}
-            secrets:
-              - name: regcred
-                registries: [reg-a, reg-b]
-                namespaces: {names: {{namespaces}}}
-                serviceAccounts: {{serviceAccounts}}
-            settings: {{settings}}
-            """);
-    }
+    private static string TwoRegistryConfig(RotatorHarness h, string namespaces = "[default]", string settings = "{}", string serviceAccounts = "[]") =>
+        h.WriteTwoRegistryConfig(namespaces, settings, serviceAccounts);
 
     private static string Data(V1Secret s) => Encoding.UTF8.GetString(s.Data[ManagedSecret.DataKey]);
 

@@ -47,6 +47,36 @@ public sealed class RotatorHarness : IAsyncDisposable
 
     public string WriteConfig(string yaml, string name = "config.yaml") => WriteFile(name, yaml);
 
+    /// <summary>
+    /// Two static registries (reg-a: a.example.com, password-a; reg-b: b.example.com, password-b, from a.txt / b.txt)
+    /// merged into the target "regcred"; <paramref name="extraSecrets"/> are more items of the secrets list.
+    /// </summary>
+    public string WriteTwoRegistryConfig(string namespaces = "[default]", string settings = "{}", string serviceAccounts = "[]", string extraSecrets = "")
+    {
+        WriteFile("a.txt", "password-a");
+        WriteFile("b.txt", "password-b");
+        return WriteConfig($$"""
+            registries:
+              - name: reg-a
+                type: static
+                server: a.example.com
+                username: ua
+                password: {file: a.txt}
+              - name: reg-b
+                type: static
+                server: b.example.com
+                username: ub
+                password: {file: b.txt}
+            secrets:
+              - name: regcred
+                registries: [reg-a, reg-b]
+                namespaces: {names: {{namespaces}}}
+                serviceAccounts: {{serviceAccounts}}
+            {{extraSecrets}}
+            settings: {{settings}}
+            """);
+    }
+
     /// <summary>One static registry "local" (password from password.txt) written to default/regcred, with settings.verify set.</summary>
     public string WriteVerifyConfig(string server, string username, string password, bool verify)
     {
