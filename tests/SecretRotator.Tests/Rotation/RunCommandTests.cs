@@ -11,7 +11,7 @@ public sealed class RunCommandTests
     // Case 1 of shared/testdata/dockerconfigjson-cases.txt: the inputs of kubectl's own unit test.
     private static readonly string[] KubectlCase = TestData.Rows("dockerconfigjson-cases.txt").First();
 
-    private static string Config(RotatorHarness h, string namespaces = "names: [default, team-a]", string extra = "", string serviceAccounts = "[]")
+    internal static string Config(RotatorHarness h, string namespaces = "names: [default, team-a]", string extra = "", string serviceAccounts = "[]")
     {
         h.WriteFile("password.txt", KubectlCase[2]);
         return h.WriteConfig($$"""
@@ -180,76 +180,6 @@ public sealed class RunCommandTests
         var secret = h.Secret("default", "regcred");
         Assert.Contains("rotated", Encoding.UTF8.GetString(secret.Data[ManagedSecret.DataKey]));
         Assert.Equal("was-here", secret.GetAnnotation("someone-else"));
-    }
-
-    [Fact]
-    public async Task Run_ListedNamespaceMissing_ReportsItAndDoesTheRest()
-    {
-        await using var h = await RotatorHarness.StartAsync("default");
-
-        var result = await h.RunCliAsync("run", "--config", Config(h, "names: [default, ghost]"));
-
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.NotNull(h.Secret("default", "regcred"));
-        Assert.Null(h.Api.GetSecret("ghost", "regcred"));
-        Assert.Contains("1 missing namespace", result.Stdout);
-        Assert.Contains("namespace ghost does not exist", result.Logs);
-    }
-
-    [Fact]
-    public async Task Run_SelectorGlobAndExclude_WritesOnlySelectedNamespaces()
-    {
-        await using var h = await RotatorHarness.StartAsync();
-        h.Api.AddNamespace("team-a", new Dictionary<string, string> { ["pull-secrets"] = "enabled" });
-        h.Api.AddNamespace("team-b", new Dictionary<string, string> { ["pull-secrets"] = "enabled" });
-        h.Api.AddNamespace("team-skip", new Dictionary<string, string> { ["pull-secrets"] = "enabled" });
-        h.Api.AddNamespace("other", new Dictionary<string, string> { ["pull-secrets"] = "enabled" });
-        h.Api.AddNamespace("team-c", new Dictionary<string, string> { ["pull-secrets"] = "disabled" });
-
-        var result = await h.RunCliAsync("run", "--config", Config(h, """
-            names: ["team-*"]
-                  selector: "pull-secrets in (enabled)"
-                  exclude: ["*-skip"]
-            """));
-
-        Assert.True(result.ExitCode == 0, result.ToString());
-        var written = h.Api.ListSecrets().Select(s => s.Metadata.NamespaceProperty).Order().ToList();
-        Assert.Equal(["team-a", "team-b"], written);
-        var list = Assert.Single(h.Api.Journal, r => r.Verb == "list" && r.Resource == "namespaces");
-        Assert.Contains("labelSelector=pull-secrets", list.Query);
-        Assert.Equal(1, h.Api.CountRequests("list", "secrets"));
-    }
-
-    [Fact]
-    public async Task Run_ExplicitNamesWithNamespaceScopedRbac_NeedsNoClusterWideAccess()
-    {
-        await using var h = await RotatorHarness.StartAsync("default", "team-a");
-        h.Api.Deny(RbacDenyRule.Everywhere("list", "namespaces"));
-        h.Api.Deny(RbacDenyRule.Everywhere("get", "namespaces"));
-        h.Api.Deny(RbacDenyRule.AtClusterScope("list", "secrets"));
-
-        var result = await h.RunCliAsync("run", "--config", Config(h));
-
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal(2, h.Api.ListSecrets().Count);
-        Assert.DoesNotContain(h.Api.Journal, r => r.StatusCode == 403);
-    }
-
-    [Fact]
-    public async Task Run_GlobTargetsInSteadyState_CheckServiceAccountsWithOneListAndNoGets()
-    {
-        await using var h = await RotatorHarness.StartAsync([.. Enumerable.Range(0, 30).Select(i => $"team-{i}")]);
-        var config = Config(h, "names: [\"team-*\"]", serviceAccounts: "[default]");
-        await h.RunCliAsync("run", "--config", config);
-        h.Api.ClearJournal();
-
-        var result = await h.RunCliAsync("run", "--config", config);
-
-        Assert.Equal(0, result.ExitCode);
-        Assert.Equal(30, h.Api.ListServiceAccounts().Count(sa => sa.ImagePullSecrets?.Any(r => r.Name == "regcred") == true));
-        Assert.Equal(1, h.Api.CountRequests("list", "serviceaccounts"));
-        Assert.Equal(0, h.Api.CountRequests("get", "serviceaccounts"));
-        Assert.Equal(3, h.Api.Journal.Count); // namespaces, secrets, service accounts: one LIST each
     }
 
     [Fact]
