@@ -13,7 +13,7 @@ namespace SecretRotator.Rotation;
 /// </summary>
 public sealed partial class ManagedSecretLister(IKubernetes kubernetes, ILogger logger)
 {
-    public sealed record Listing(Dictionary<(string Namespace, string Name), V1Secret> Secrets, IReadOnlySet<string> UnlistedNamespaces);
+    public sealed record Listing(Dictionary<(string Namespace, string Name), V1Secret> Secrets);
 
     public async Task<Listing> ListAsync(IReadOnlyCollection<string> namespaces, bool clusterWide, int concurrency, CancellationToken cancellationToken)
     {
@@ -24,7 +24,7 @@ public sealed partial class ManagedSecretLister(IKubernetes kubernetes, ILogger 
             {
                 foreach (var s in await ListPagesAsync(null, cancellationToken))
                     secrets[(s.Metadata.NamespaceProperty, s.Metadata.Name)] = s;
-                return new Listing(secrets, new HashSet<string>());
+                return new Listing(secrets);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
             {
@@ -37,7 +37,6 @@ public sealed partial class ManagedSecretLister(IKubernetes kubernetes, ILogger 
             }
         }
 
-        var unlisted = new HashSet<string>(StringComparer.Ordinal);
         var gate = new Lock();
         await Parallel.ForEachAsync(namespaces, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (ns, ct) =>
         {
@@ -49,12 +48,11 @@ public sealed partial class ManagedSecretLister(IKubernetes kubernetes, ILogger 
             }
             catch (Exception e) when (IsApiFailure(e, ct))
             {
-                // Not fatal: writes in this namespace fall back to create-then-read, and prune skips it.
+                // Not fatal: writes in this namespace fall back to create-then-read, and prune cannot see (so skips) it.
                 LogNamespaceListFailed(logger, ns, e.Message);
-                lock (gate) unlisted.Add(ns);
             }
         });
-        return new Listing(secrets, unlisted);
+        return new Listing(secrets);
     }
 
     private static bool IsApiFailure(Exception e, CancellationToken cancellationToken) =>

@@ -56,7 +56,7 @@ public sealed partial class RotationRunner(
         // Explicit names need no cluster-wide access; globs, selectors and prune (which must see secrets in
         // namespaces no longer configured) use one cluster-wide LIST, falling back per namespace on 403.
         var clusterWide = options.Namespaces.Count == 0 && (config.Settings.Prune || targets.Any(t => !t.Namespaces.IsExplicitOnly));
-        var listing = new ManagedSecretLister.Listing([], new HashSet<string>());
+        var listing = new ManagedSecretLister.Listing([]);
         var fresh = new Dictionary<string, Registries.RegistryCredential>(StringComparer.Ordinal);
         var registryResults = new Dictionary<string, RegistryResult>(StringComparer.Ordinal);
         var accounts = ServiceAccountIndex.Empty;
@@ -67,7 +67,7 @@ public sealed partial class RotationRunner(
             foreach (var (target, ns) in plan)
             {
                 var existing = listing.Secrets.GetValueOrDefault((ns, target.Name));
-                foreach (var registry in target.Registries.Where(r => options.Force || IsDue(r, target, existing, now, config.Settings.RefreshBefore)))
+                foreach (var registry in options.Force ? target.Registries : DueRegistries(target, existing, now, config.Settings.RefreshBefore))
                     due[registry] = config.Registry(registry);
             }
             (fresh, registryResults) = await fetcher.FetchAsync(due.Values, config.Settings.Verify, early.Token);
@@ -138,17 +138,21 @@ public sealed partial class RotationRunner(
         }
     }
 
-    /// <summary>A registry must be fetched unless this secret already holds a token of it that stays valid beyond refreshBefore.</summary>
-    private static bool IsDue(string registry, SecretTarget target, V1Secret? existing, DateTimeOffset now, TimeSpan refreshBefore)
+    /// <summary>
+    /// The registries of this target that must be fetched: all of them unless the stored secret is ours, intact and
+    /// for the same registries; then only those whose stored token expires within refreshBefore, or never expires
+    /// (static credentials are always re-read: it is cheap and picks up a rotated password).
+    /// </summary>
+    private static IEnumerable<string> DueRegistries(SecretTarget target, V1Secret? existing, DateTimeOffset now, TimeSpan refreshBefore)
     {
-        if (existing is null || existing.GetLabel(ManagedSecret.ManagedByLabel) != ManagedSecret.ManagedByValue) return true;
-        if (existing.GetAnnotation(ManagedSecret.RegistriesAnnotation) != string.Join(",", target.Registries)) return true;
-        // Corrupt or edited behind our back (hash no longer matches): fetch afresh rather than carry the stored entry.
+        if (existing is null || existing.GetLabel(ManagedSecret.ManagedByLabel) != ManagedSecret.ManagedByValue) return target.Registries;
+        if (existing.GetAnnotation(ManagedSecret.RegistriesAnnotation) != string.Join(",", target.Registries)) return target.Registries;
+        // Corrupt or edited behind our back (hash no longer matches): fetch afresh rather than carry the stored entries.
         var data = existing.Data?.TryGetValue(ManagedSecret.DataKey, out var bytes) == true ? bytes : null;
-        if (data is null || DockerConfigJson.TryParse(data) is null || existing.GetAnnotation(ManagedSecret.ContentHashAnnotation) != SecretBuilder.Hash(data)) return true;
-        if (SecretSources.Parse(existing.GetAnnotation(ManagedSecret.SourcesAnnotation))?.GetValueOrDefault(registry) is not { ExpiresAt: { } expiry }) return true;
-        // Static credentials (no expiry) are always re-read: it is cheap and picks up a rotated password.
-        return expiry - now <= refreshBefore;
+        if (data is null || DockerConfigJson.TryParse(data) is null || existing.GetAnnotation(ManagedSecret.ContentHashAnnotation) != SecretBuilder.Hash(data))
+            return target.Registries;
+        var sources = SecretSources.Parse(existing.GetAnnotation(ManagedSecret.SourcesAnnotation));
+        return target.Registries.Where(r => sources?.GetValueOrDefault(r) is not { ExpiresAt: { } expiry } || expiry - now <= refreshBefore);
     }
 
     private static Dictionary<string, RegistryResult> Summarise(List<SecretTarget> targets,
