@@ -7,7 +7,7 @@ namespace SecretRotator.Tests.Ecr;
 
 public sealed class EcrEndpointsTests
 {
-    // shared/testdata/ecr-endpoints.txt, found beside the repository by walking up from the test binary.
+    // TestData/ecr-endpoints.txt (copied from upstream; see TestData/README.md).
     private static List<string[]> Rows() => TestData.Rows("ecr-endpoints.txt").ToList();
 
     public static TheoryData<string, bool, bool, string> EndpointRows()

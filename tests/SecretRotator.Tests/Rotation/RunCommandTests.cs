@@ -8,7 +8,7 @@ namespace SecretRotator.Tests.Rotation;
 
 public sealed class RunCommandTests
 {
-    // Case 1 of shared/testdata/dockerconfigjson-cases.txt: the inputs of kubectl's own unit test.
+    // Case 1 of TestData/dockerconfigjson-cases.txt: the inputs of kubectl's own unit test.
     private static readonly string[] KubectlCase = TestData.Rows("dockerconfigjson-cases.txt").First();
 
     internal static string Config(RotatorHarness h, string namespaces = "names: [default, team-a]", string extra = "", string serviceAccounts = "[]")

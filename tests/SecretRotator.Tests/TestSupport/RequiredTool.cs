@@ -8,11 +8,15 @@ public static class RequiredTool
 {
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The binary's full path, searched on PATH and then <paramref name="extraDirectories"/>.</summary>
+    /// <summary>
+    /// The binary's full path, searched in the project-local tools folder (.tools/bin, filled by
+    /// scripts/install-k8s-tools.sh), then on PATH, then in <paramref name="extraDirectories"/>.
+    /// </summary>
     /// <param name="installHint">Tells the reader how to get it, e.g. "run scripts/install-deps.sh".</param>
     public static string Find(string name, string installHint, bool ci, params string[] extraDirectories)
     {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        var path = new[] { Path.Combine(TestData.RepoRoot, ".tools", "bin") }
+            .Concat((Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
             .Concat(extraDirectories).Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
         if (path is not null) return path;
         var message = $"'{name}' is not installed; {installHint}";

@@ -9,7 +9,7 @@ namespace SecretRotator.Tests.Fakes.Kubernetes;
 /// <summary>Proves the fake behaves like the apiserver, through the real KubernetesClient over HTTP.</summary>
 public sealed class FakeKubeApiServerTests : IAsyncLifetime
 {
-    // Status bodies from /work/shared/testdata/k8s-status-examples.txt (apimachinery errors.go), byte for byte.
+    // Status bodies from TestData/k8s-status-examples.txt (apimachinery errors.go), byte for byte.
     private const string AlreadyExistsBody = """{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"secrets \"regcred\" already exists","reason":"AlreadyExists","details":{"name":"regcred","kind":"secrets"},"code":409}""";
     private const string ConflictBody = """{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Operation cannot be fulfilled on secrets \"regcred\": the object has been modified; please apply your changes to the latest version and try again","reason":"Conflict","details":{"name":"regcred","kind":"secrets"},"code":409}""";
     private const string TypeImmutableBody = """{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Secret \"regcred\" is invalid: type: Invalid value: \"Opaque\": field is immutable","reason":"Invalid","details":{"name":"regcred","kind":"Secret","causes":[{"reason":"FieldValueInvalid","message":"Invalid value: \"Opaque\": field is immutable","field":"type"}]},"code":422}""";
