@@ -225,4 +225,19 @@ public sealed class StatusCommandTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("error: secret regcred: cannot resolve namespaces", result.Stderr);
     }
+
+    [Fact]
+    public async Task Status_SecretsUnreadable_ReportsEachErrorAndExits1()
+    {
+        await using var h = await RotatorHarness.StartAsync("ns-ok", "ns-other");
+        h.Api.AddSecret(Managed(h, "ns-ok", TimeSpan.FromHours(5)));
+        h.Api.FaultHook = r => r.Resource == "secrets" && r.Namespace == "ns-other" ? KubeFault.Unavailable() : null;
+
+        var result = await h.RunCliAsync("status", "--config", Config(h, "[ns-ok, ns-other]"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(["ok"], Rows(result.Stdout).Select(r => r[^1]));
+        Assert.Contains("error: secret ns-other/regcred:", result.Stderr);
+        Assert.DoesNotContain("missing", result.Stdout);
+    }
 }
