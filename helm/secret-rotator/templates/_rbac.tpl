@@ -7,6 +7,7 @@ enforces exactly these rules.
                    daemon: list + watch (namespace watch).
   secrets:         get, list, create, update; delete with settings.prune or rbac.typeRepair; daemon: watch.
   serviceaccounts: get, list, update when a target names service accounts or prune unlinks them; daemon: watch.
+                   Namespaced: list only with prune or the daemon (the tool reads accounts one by one there).
   {secret:} / mirror sources (namespaced scope): get on exactly those Secrets, where not already granted.
 */}}
 {{- define "secret-rotator.rbacPlan" -}}
@@ -66,11 +67,16 @@ enforces exactly these rules.
 {{- end }}
 {{- end }}
 {{- end }}
+{{- /* Per namespace, service accounts are read one by one (GET); only prune and the daemon's informer list them. */}}
+{{- $nsAccountVerbs := list "get" }}
+{{- if or $prune $daemon }}{{ $nsAccountVerbs = append $nsAccountVerbs "list" }}{{ end }}
+{{- $nsAccountVerbs = append $nsAccountVerbs "update" }}
+{{- if $daemon }}{{ $nsAccountVerbs = append $nsAccountVerbs "watch" }}{{ end }}
 {{- $roles := dict }}
 {{- range $ns, $accounts := $targets }}
 {{- $rules := list (dict "apiGroups" (list "") "resources" (list "secrets") "verbs" $secretVerbs) }}
 {{- if $accounts }}
-{{- $rules = append $rules (dict "apiGroups" (list "") "resources" (list "serviceaccounts") "verbs" $accountVerbs) }}
+{{- $rules = append $rules (dict "apiGroups" (list "") "resources" (list "serviceaccounts") "verbs" $nsAccountVerbs) }}
 {{- end }}
 {{- $_ := set $roles $ns $rules }}
 {{- end }}

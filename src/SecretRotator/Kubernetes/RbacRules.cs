@@ -70,8 +70,10 @@ public static class RbacRules
             foreach (var ns in secret.Namespaces.Names.Where(n => !secret.Namespaces.Exclude.Any(g => Glob.IsMatch(g, n))))
                 targets[ns] = targets.GetValueOrDefault(ns) || secret.ServiceAccounts.Count > 0 || prune;
         }
+        // Per namespace, service accounts are read one by one (GET); only prune and the daemon's informer list them there.
+        List<string> namespacedAccountVerbs = [.. accountVerbs.Where(v => v != "list" || prune || daemon)];
         var grants = targets.Select(t => new RbacGrant(t.Key,
-            t.Value ? [Rule("secrets", secretVerbs), Rule("serviceaccounts", accountVerbs)] : [Rule("secrets", secretVerbs)])).ToList();
+            t.Value ? [Rule("secrets", secretVerbs), Rule("serviceaccounts", namespacedAccountVerbs)] : [Rule("secrets", secretVerbs)])).ToList();
 
         // {secret:} sources outside the target namespaces: get on exactly those Secrets.
         var sources = SourceSecrets(config)
