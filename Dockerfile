@@ -1,14 +1,24 @@
-# Build: docker build -t secret-rotator .   (not exercised in CI: the CI machines have no container engine)
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# Build: docker build -t secret-rotator .
+# The publish step is scripts/publish.sh, which .ci/run also runs (CI has no container engine, so that is how a
+# broken publish fails CI). Runtime: the chiseled ASP.NET Core image (the app uses Kestrel for /metrics and
+# /healthz): no shell, no package manager, non-root.
+FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
 WORKDIR /src
-COPY Directory.Build.props Directory.Packages.props global.json SecretRotator.sln appsettings.json ./
+# Restore first, from the project files only, so a source change does not re-download packages.
+COPY global.json Directory.Build.props Directory.Packages.props appsettings.json ./
+COPY src/SecretRotator/SecretRotator.csproj src/SecretRotator/
+RUN dotnet restore src/SecretRotator/SecretRotator.csproj
 COPY src/ src/
-RUN dotnet publish src/SecretRotator/SecretRotator.csproj -c Release -o /app --no-self-contained
+COPY scripts/publish.sh scripts/
+RUN scripts/publish.sh /app
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
 WORKDIR /app
 COPY --from=build /app ./
-# Non-root; the config is mounted at the default path.
+# 65532 ("nonroot" in distroless images); the Helm chart runs the pod with the same uid and a read-only root.
 USER 65532:65532
+ENV DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=true \
+    SECRET_ROTATOR_LOG_FORMAT=json
+# The config is mounted at the default path /etc/secret-rotator/config.yaml.
 ENTRYPOINT ["dotnet", "/app/secret-rotator.dll"]
-CMD ["run", "--config", "/etc/secret-rotator/config.yaml"]
+CMD ["run"]

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace SecretRotator.Cli;
 
 /// <summary>
-/// The command line: run, render, status, validate. Exit codes: 0 all targets fine, 1 some target failed,
+/// The command line: run, render, status, validate, rbac. Exit codes: 0 all targets fine, 1 some target failed,
 /// 2 bad config or usage. Tests call <see cref="RunAsync"/> with their own writers and service overrides.
 /// </summary>
 public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configureServices = null)
@@ -33,6 +33,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IService
         root.Subcommands.Add(Command("validate", "Check the config file and report every error with file, line and field",
             [o.Config],
             (parse, ct) => new ValidateCommand(o, stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
+        root.Subcommands.Add(Command("rbac", "Print the least-privilege Role/ClusterRole YAML a config needs (for installs without the Helm chart)",
+            [o.Config, o.RbacScope, o.RbacDaemon, o.TypeRepair, o.ServiceAccount, o.ServiceAccountNamespace, o.LeaseName],
+            (parse, ct) => new RbacCommand(o, stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -26,4 +26,12 @@ internal sealed class CliOptions
         option.AcceptOnlyFromAmong("table", "json");
         return option;
     }
+
+    // rbac
+    public Option<string> RbacScope { get; } = new Option<string>("--scope") { Description = "cluster (one ClusterRole) or namespaced (a Role per namespace; exact names only)", DefaultValueFactory = _ => "cluster" }.AcceptOnlyFromAmong("cluster", "namespaced");
+    public Option<bool> RbacDaemon { get; } = new("--daemon") { Description = "Rules for the daemon: adds watch and the leader-election Lease" };
+    public Option<bool> TypeRepair { get; } = new("--type-repair") { Description = "Grant secrets delete without prune, to replace a managed Secret whose type was changed" };
+    public Option<string?> ServiceAccount { get; } = new("--service-account") { Description = "ServiceAccount to bind (default secret-rotator); also the role name" };
+    public Option<string?> ServiceAccountNamespace { get; } = new("--service-account-namespace") { Description = "Namespace of that ServiceAccount (default secret-rotator)" };
+    public Option<string?> LeaseName { get; } = new("--lease-name") { Description = "Leader-election Lease name with --daemon (default: the role name)" };
 }

@@ -31,6 +31,7 @@ public sealed class ConfigMap
     public YamlNode? Node(string key)
     {
         _consumed.Add(key);
+        ConfigKeyRecorder.Note(Path, key);
         return Find(key);
     }
 

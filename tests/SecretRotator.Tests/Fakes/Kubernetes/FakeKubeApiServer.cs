@@ -68,6 +68,13 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
 
     public void Deny(RbacDenyRule rule) => _rbac.Deny(rule);
 
+    /// <summary>Whitelist mode: only requests this allows are served, the rest answered 403 (null: allow all).</summary>
+    public Func<KubeRequestInfo, bool>? Allow
+    {
+        get => _rbac.Allow;
+        set => _rbac.Allow = value;
+    }
+
     public void ClearDenyRules() => _rbac.Clear();
 
     // ---- faults ----

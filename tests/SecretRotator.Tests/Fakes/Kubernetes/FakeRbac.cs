@@ -16,13 +16,19 @@ public sealed record RbacDenyRule(string Verb, string Resource, string? Namespac
         (Namespace is not null ? scopeNamespace == Namespace : !ClusterScope || scopeNamespace is null);
 }
 
-/// <summary>The authorizer: everything is allowed unless a deny rule matches.</summary>
+/// <summary>
+/// The authorizer: everything is allowed unless a deny rule matches, or, once <see cref="Allow"/> is set, only what it
+/// allows (like real RBAC, where nothing is granted by default).
+/// </summary>
 internal sealed class FakeRbac
 {
     private readonly Lock _gate = new();
     private readonly List<RbacDenyRule> _rules = [];
 
     public string User { get; set; } = "system:serviceaccount:secret-rotator:secret-rotator";
+
+    /// <summary>When set, a request is served only if this returns true for it.</summary>
+    public Func<KubeRequestInfo, bool>? Allow { get; set; }
 
     public void Deny(RbacDenyRule rule)
     {
@@ -40,6 +46,7 @@ internal sealed class FakeRbac
         var scope = request.Resource == "namespaces" ? request.Name : request.Namespace;
         bool denied;
         lock (_gate) { denied = _rules.Exists(r => r.Denies(request.Verb, request.Resource, scope)); }
+        denied |= Allow is { } allow && !allow(request);
         if (denied)
         {
             throw KubeStatus.Forbidden(User, request.Verb, request.Resource, request.Verb == "create" ? null : request.Name, scope);
