@@ -76,7 +76,7 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
     /// The namespaces run would write to. Exact names and globs narrowed by --namespace are known offline; a label
     /// selector, or globs without --namespace, ask the cluster (one namespace LIST, as run does).
     /// </summary>
-    private static async Task<IReadOnlyList<string>> NamespacesAsync(IServiceProvider services, NamespaceSelection selection, string[] requested, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> NamespacesAsync(IServiceProvider services, NamespaceSelection selection, string[] requested, CancellationToken cancellationToken)
     {
         if (selection.Selector is null && (selection.IsExplicitOnly || requested.Length > 0))
         {
@@ -87,8 +87,11 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
                 .Order(StringComparer.Ordinal)
                 .ToList();
         }
-        var client = services.GetRequiredService<IKubernetesClientProvider>().Client;
-        return await new NamespaceResolver(client).ResolveAsync(selection, requested, cancellationToken);
+        var resolver = new NamespaceResolver(services.GetRequiredService<IKubernetesClientProvider>().Client);
+        var namespaces = await resolver.ResolveAsync(selection, requested, cancellationToken);
+        foreach (var ns in await resolver.DroppedBySelectorAsync(selection, requested, cancellationToken))
+            await stderr.WriteLineAsync($"warning: namespace {ns} is named in the config, but the selector '{selection.Selector}' does not select it (a namespace must match both), or it does not exist; skipped");
+        return namespaces;
     }
 
     /// <summary>Documents separated by '---', each as kubectl -o yaml prints it.</summary>
