@@ -3,7 +3,10 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props global.json SecretRotator.sln appsettings.json ./
 COPY src/ src/
-RUN dotnet publish src/SecretRotator/SecretRotator.csproj -c Release -o /app --no-self-contained
+# No .git in the build context: pass the commit for `secret-rotator --version`
+# (docker build --build-arg SOURCE_REVISION=$(git rev-parse HEAD) .); without it the version says "commit unknown".
+ARG SOURCE_REVISION=
+RUN dotnet publish src/SecretRotator/SecretRotator.csproj -c Release -o /app --no-self-contained ${SOURCE_REVISION:+-p:SourceRevisionId=$SOURCE_REVISION}
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app

@@ -21,7 +21,12 @@ internal static class TestConfigs
     /// <summary>An existing file for {file: PATH} sources (parsing checks it exists, never reads it).</summary>
     public static readonly string PasswordFile = WritePasswordFile(ConfigDirectory);
 
-    static TestConfigs() => Environment.SetEnvironmentVariable(TokenVariable, "token-for-tests");
+    static TestConfigs()
+    {
+        Environment.SetEnvironmentVariable(TokenVariable, "token-for-tests");
+        // Shared by every config test for the whole run, so removed when the test process ends.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(ConfigDirectory, recursive: true);
+    }
 
     public static string WritePasswordFile(string directory)
     {
