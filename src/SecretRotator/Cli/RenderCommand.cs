@@ -34,7 +34,7 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
         {
             try
             {
-                plan.Add((target, await NamespacesAsync(services, target.Namespaces, requested, cancellationToken)));
+                plan.Add((target, await NamespacesAsync(services, target, requested, cancellationToken)));
             }
             catch (KubeConfigException e)
             {
@@ -76,8 +76,9 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
     /// The namespaces run would write to. Exact names and globs narrowed by --namespace are known offline; a label
     /// selector, or globs without --namespace, ask the cluster (one namespace LIST, as run does).
     /// </summary>
-    private async Task<IReadOnlyList<string>> NamespacesAsync(IServiceProvider services, NamespaceSelection selection, string[] requested, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> NamespacesAsync(IServiceProvider services, SecretTarget target, string[] requested, CancellationToken cancellationToken)
     {
+        var selection = target.Namespaces;
         if (selection.Selector is null && (selection.IsExplicitOnly || requested.Length > 0))
         {
             return (requested.Length > 0 ? requested : selection.Names)
@@ -90,7 +91,7 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
         var resolver = new NamespaceResolver(services.GetRequiredService<IKubernetesClientProvider>().Client);
         var namespaces = await resolver.ResolveAsync(selection, requested, cancellationToken);
         foreach (var ns in await resolver.DroppedBySelectorAsync(selection, requested, cancellationToken))
-            await stderr.WriteLineAsync($"warning: namespace {ns} is named in the config, but the selector '{selection.Selector}' does not select it (a namespace must match both), or it does not exist; skipped");
+            await stderr.WriteLineAsync($"warning: secret {target.Name}: namespace {ns} is named in the config, but the selector '{selection.Selector}' does not select it (a namespace must match both), or it does not exist; skipped");
         return namespaces;
     }
 

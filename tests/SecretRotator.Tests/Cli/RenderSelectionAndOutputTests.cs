@@ -77,12 +77,13 @@ public sealed class RenderSelectionAndOutputTests : IDisposable
         await using var api = await Fakes.Kubernetes.FakeKubeApiServer.StartAsync(cancellationToken: Ct);
         api.AddNamespace("team-a", new Dictionary<string, string> { ["pull-secrets"] = "enabled" });
         api.AddNamespace("team-b");
-        var config = Config("{names: [\"team-*\"], selector: \"pull-secrets=enabled\"}");
+        var config = Config("{names: [\"team-*\", team-b], selector: \"pull-secrets=enabled\"}");
 
         var result = await RenderAsync(new FixedKubernetesClientProvider(api.CreateClient()), "--config", config, "--secret", "regcred");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(["team-a/regcred"], Namespaces(result.Stdout));
+        Assert.Contains("warning: secret regcred: namespace team-b is named in the config, but the selector 'pull-secrets=enabled' does not select it", result.Stderr, StringComparison.Ordinal);
         Assert.Empty(api.Writes);
     }
 
