@@ -37,6 +37,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<SecretReconciler>();
         services.AddSingleton<Pruner>();
         services.AddSingleton<RotationRunner>();
+        services.AddSingleton<SecretStatusReader>();
 
         // Registry types
         services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();

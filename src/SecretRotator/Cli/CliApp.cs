@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace SecretRotator.Cli;
 
 /// <summary>
-/// The command line: run, render, validate. Exit codes: 0 all targets fine, 1 some target failed,
+/// The command line: run, render, status, validate. Exit codes: 0 all targets fine, 1 some target failed,
 /// 2 bad config or usage (also: no command at all, after printing the help). Tests call <see cref="RunAsync"/>
 /// with their own writers and service overrides; <paramref name="environment"/> stands in for the process
 /// environment where the CLI reads it directly (SECRET_ROTATOR_LOG_FORMAT).
@@ -36,8 +36,11 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IService
             [o.Config, o.Kubeconfig, o.Context, o.Secret, o.Namespace, o.DryRun, o.Force, o.MetricsPort],
             (parse, ct) => new RunCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(Command("render", "Print the Secrets that run would write (no cluster needed unless a label selector or a {secret:} source is used)",
-            [o.Config, o.Kubeconfig, o.Context, o.Secret, o.Namespace, o.Output],
+            [o.Config, o.Kubeconfig, o.Context, o.Secret, o.Namespace, o.RenderOutput],
             (parse, ct) => new RenderCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));
+        root.Subcommands.Add(Command("status", "List every expected and managed secret with its expiry and state (read-only; exit 1 if one is missing or expired)",
+            [o.Config, o.Kubeconfig, o.Context, o.Output],
+            (parse, ct) => new StatusCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(Command("validate", "Check the config file and report every error and warning with file, line and field",
             [o.Config],
             (parse, ct) => new ValidateCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));

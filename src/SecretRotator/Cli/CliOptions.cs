@@ -34,11 +34,15 @@ internal sealed partial class CliOptions
         Description = "Serve /metrics on this port while the run is in progress",
         CustomParser = ParsePort,
     };
-    public Option<string> Output { get; } = new Option<string>("--output", "-o")
+    /// <summary>render's -o: the manifests as kubectl would print them.</summary>
+    public Option<string> RenderOutput { get; } = new Option<string>("--output", "-o")
     {
-        Description = "Output format",
+        Description = "Output format: yaml or json",
         DefaultValueFactory = _ => "yaml",
     }.AcceptOnlyFromAmong("yaml", "json");
+
+    /// <summary>status's -o.</summary>
+    public Option<string> Output { get; } = CreateOutput();
 
     /// <summary>On every command (recursive); the default comes from SECRET_ROTATOR_LOG_FORMAT, else text.</summary>
     public Option<string?> LogFormat { get; } = new Option<string?>("--log-format")
@@ -62,5 +66,12 @@ internal sealed partial class CliOptions
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535) return port;
         result.AddError($"--metrics-port expects a port number (1-65535), not '{text}'");
         return null;
+    }
+
+    private static Option<string> CreateOutput()
+    {
+        var option = new Option<string>("--output", "-o") { Description = "Output format: table or json", DefaultValueFactory = _ => "table" };
+        option.AcceptOnlyFromAmong("table", "json");
+        return option;
     }
 }

@@ -68,7 +68,7 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
             await stderr.WriteLineAsync($"error: a {{secret:}} source needs the cluster: {e.Message}");
             return CliApp.ExitUsage;
         }
-        await stdout.WriteAsync((parse.GetValue(o.Output) == "json" ? Json(secrets) : Yaml(secrets)).AsMemory(), cancellationToken);
+        await stdout.WriteAsync((parse.GetValue(o.RenderOutput) == "json" ? Json(secrets) : Yaml(secrets)).AsMemory(), cancellationToken);
         return CliApp.ExitOk;
     }
 
