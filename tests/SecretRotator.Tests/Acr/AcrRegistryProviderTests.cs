@@ -1,5 +1,5 @@
-using SecretRotator.Configuration;
 using System.Diagnostics;
+using SecretRotator.Configuration;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;
 
