@@ -10,7 +10,10 @@ COPY src/SecretRotator/SecretRotator.csproj src/SecretRotator/
 RUN dotnet restore src/SecretRotator/SecretRotator.csproj
 COPY src/ src/
 COPY scripts/publish.sh scripts/
-RUN scripts/publish.sh /app
+# No .git in the build context: pass the commit for `secret-rotator --version`
+# (docker build --build-arg SOURCE_REVISION=$(git rev-parse HEAD) .); without it the version says "commit unknown".
+ARG SOURCE_REVISION=
+RUN SOURCE_REVISION=$SOURCE_REVISION scripts/publish.sh /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
 WORKDIR /app

@@ -9,7 +9,8 @@ out="${1:-$root/artifacts/publish}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet publish "$root/src/SecretRotator/SecretRotator.csproj" \
-  --configuration Release --output "$out" --no-self-contained -p:UseAppHost=false -p:DebugType=none
+  --configuration Release --output "$out" --no-self-contained -p:UseAppHost=false -p:DebugType=none \
+  ${SOURCE_REVISION:+-p:SourceRevisionId=$SOURCE_REVISION}
 
 # The image's ENTRYPOINT: `dotnet /app/secret-rotator.dll`. A missing dependency or a broken startup fails here.
 for f in secret-rotator.dll secret-rotator.runtimeconfig.json appsettings.json; do

@@ -1,10 +1,18 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace SecretRotator.Cli;
 
-/// <summary>The command-line options, one set per invocation.</summary>
-internal sealed class CliOptions
+/// <summary>
+/// The command-line options, one set per invocation. Commands that share an option share this instance, so
+/// its wording and meaning are the same everywhere (run and render: --secret, --namespace).
+/// </summary>
+internal sealed partial class CliOptions
 {
+    public const string LogFormatVariable = "SECRET_ROTATOR_LOG_FORMAT";
+
     public Option<string> Config { get; } = new("--config", "-c")
     {
         Description = "Path to the config YAML",
@@ -13,12 +21,52 @@ internal sealed class CliOptions
 
     public Option<string?> Kubeconfig { get; } = new("--kubeconfig") { Description = "Path to a kubeconfig (default: KUBECONFIG, then in-cluster, then ~/.kube/config)" };
     public Option<string?> Context { get; } = new("--context") { Description = "kubeconfig context to use" };
-    public Option<string[]> Namespace { get; } = new("--namespace", "-n") { Description = "Only these namespaces (repeatable)" };
-    public Option<string?> Secret { get; } = new("--secret") { Description = "Only this secret target" };
+    public Option<string[]> Namespace { get; } = new("--namespace", "-n")
+    {
+        Description = "Only these namespaces, if the config selects them (repeatable; exact names, no globs)",
+        Validators = { NamespaceNames },
+    };
+    public Option<string?> Secret { get; } = new("--secret") { Description = "Only this secret (a secrets[].name of the config)" };
     public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Print what would be created, updated or left alone; write nothing" };
     public Option<bool> Force { get; } = new("--force") { Description = "Fetch tokens and write even when the stored token is still fresh" };
+    public Option<int?> MetricsPort { get; } = new("--metrics-port")
+    {
+        Description = "Serve /metrics on this port while the run is in progress",
+        CustomParser = ParsePort,
+    };
+    /// <summary>render's -o: the manifests as kubectl would print them.</summary>
+    public Option<string> RenderOutput { get; } = new Option<string>("--output", "-o")
+    {
+        Description = "Output format: yaml or json",
+        DefaultValueFactory = _ => "yaml",
+    }.AcceptOnlyFromAmong("yaml", "json");
+
+    /// <summary>status's -o.</summary>
     public Option<string> Output { get; } = CreateOutput();
-    public Option<int?> MetricsPort { get; } = new("--metrics-port") { Description = "Serve /metrics on this port while the run is in progress" };
+
+    /// <summary>On every command (recursive); the default comes from SECRET_ROTATOR_LOG_FORMAT, else text.</summary>
+    public Option<string?> LogFormat { get; } = new Option<string?>("--log-format")
+    {
+        Description = $"Log lines on stderr as json or text (default: ${LogFormatVariable}, else text)",
+        Recursive = true,
+    }.AcceptOnlyFromAmong("json", "text");
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\z")]
+    private static partial Regex NamespaceName();
+
+    private static void NamespaceNames(OptionResult result)
+    {
+        foreach (var token in result.Tokens.Where(t => !NamespaceName().IsMatch(t.Value)))
+            result.AddError($"--namespace '{token.Value}' is not a namespace name (lowercase letters, digits and '-', at most 63; globs belong in the config)");
+    }
+
+    private static int? ParsePort(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535) return port;
+        result.AddError($"--metrics-port expects a port number (1-65535), not '{text}'");
+        return null;
+    }
 
     private static Option<string> CreateOutput()
     {

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 
@@ -10,20 +12,46 @@ namespace SecretRotator.Cli;
 /// <summary>Builds the service provider for one command: appsettings.json + environment, logging to stderr.</summary>
 internal static class CommandServices
 {
-    public static ServiceProvider Build(ParseResult parse, CliOptions o, Action<IServiceCollection>? configure)
+    /// <summary>Timestamps are UTC and say so: ISO 8601 with a Z, the same in both formats.</summary>
+    private const string TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+
+    public static ServiceProvider Build(ParseResult parse, CliOptions o, Action<IServiceCollection>? configure, Func<string, string?> environment)
     {
+        // Logging__LogLevel__Default (the .NET convention) and SECRET_ROTATOR_Logging__LogLevel__Default both
+        // work; the prefixed one wins.
         var configuration = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
             .AddEnvironmentVariables("SECRET_ROTATOR_")
             .Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging(b => b
-            .AddConfiguration(configuration.GetSection("Logging"))
+        var json = LogFormat(parse, o, environment) == "json";
+        services.AddLogging(b =>
+        {
+            b.AddConfiguration(configuration.GetSection("Logging"));
             // stdout carries the command's output (YAML, summary); logs go to stderr.
-            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
-            .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            if (json)
+            {
+                b.AddJsonConsole(f =>
+                {
+                    f.UseUtcTimestamp = true;
+                    f.TimestampFormat = TimestampFormat.TrimEnd();
+                    f.JsonWriterOptions = new JsonWriterOptions { Indented = false };
+                });
+            }
+            else
+            {
+                b.AddSimpleConsole(f =>
+                {
+                    f.SingleLine = true;
+                    f.UseUtcTimestamp = true;
+                    f.TimestampFormat = TimestampFormat;
+                });
+            }
+            b.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
+        });
         var connection = new KubernetesConnectionOptions(
             parse.GetResult(o.Kubeconfig) is null ? null : parse.GetValue(o.Kubeconfig),
             parse.GetResult(o.Context) is null ? null : parse.GetValue(o.Context));
@@ -33,19 +61,43 @@ internal static class CommandServices
         return services.BuildServiceProvider();
     }
 
-    /// <summary>Loads the config, printing every error; null means exit 2.</summary>
+    /// <summary>--log-format, else SECRET_ROTATOR_LOG_FORMAT (the chart sets json), else text.</summary>
+    private static string LogFormat(ParseResult parse, CliOptions o, Func<string, string?> environment) =>
+        parse.GetValue(o.LogFormat) ?? (environment(CliOptions.LogFormatVariable)?.Trim().ToLowerInvariant() is "json" ? "json" : "text");
+
+    /// <summary>Loads the config, printing every warning and error; null means exit 2.</summary>
     public static async Task<RotatorConfig?> LoadConfigAsync(IServiceProvider services, string? configPath, TextWriter stderr)
     {
         var path = configPath ?? CliApp.DefaultConfigPath;
         try
         {
-            return services.GetRequiredService<ConfigLoader>().Load(path);
+            var config = services.GetRequiredService<ConfigLoader>().Load(path);
+            await WriteWarningsAsync(config.Warnings, stderr);
+            return config;
         }
         catch (ConfigException e)
         {
+            await WriteWarningsAsync(e.Warnings, stderr);
             foreach (var error in e.Errors) await stderr.WriteLineAsync($"error: {error}");
-            await stderr.WriteLineAsync($"{e.Errors.Count} error(s) in {path}");
+            await stderr.WriteLineAsync($"{Count(e.Errors.Count, "error")} in {path}");
             return null;
         }
+    }
+
+    /// <summary>--secret must name a secret of the config in every command; false (exit 2) after saying which exist.</summary>
+    public static async Task<bool> CheckSecretAsync(RotatorConfig config, string? only, TextWriter stderr)
+    {
+        if (only is null || config.Secrets.Any(s => s.Name == only)) return true;
+        await stderr.WriteLineAsync($"error: --secret {only}: no such secret in {config.File} (known: {string.Join(", ", config.Secrets.Select(s => s.Name))})");
+        return false;
+    }
+
+    /// <summary>"1 secret", "2 secrets".</summary>
+    public static string Count(int n, string noun) =>
+        n == 1 ? $"1 {noun}" : noun.EndsWith('y') ? $"{n} {noun[..^1]}ies" : $"{n} {noun}s";
+
+    private static async Task WriteWarningsAsync(IReadOnlyList<ConfigError> warnings, TextWriter stderr)
+    {
+        foreach (var warning in warnings) await stderr.WriteLineAsync($"warning: {warning}");
     }
 }

@@ -10,11 +10,11 @@ namespace SecretRotator.Cli;
 /// Prints the least-privilege RBAC a config needs (ClusterRole or one Role per namespace, with bindings to the
 /// rotator's ServiceAccount), for people who deploy without the Helm chart. Rules: <see cref="RbacRules"/>.
 /// </summary>
-internal sealed class RbacCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure)
+internal sealed class RbacCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure, Func<string, string?> environment)
 {
     public async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        await using var services = CommandServices.Build(parse, o, configure);
+        await using var services = CommandServices.Build(parse, o, configure, environment);
         var config = await CommandServices.LoadConfigAsync(services, parse.GetValue(o.Config), stderr);
         if (config is null) return CliApp.ExitUsage;
         var scope = parse.GetValue(o.RbacScope) == "namespaced" ? RbacScope.Namespaced : RbacScope.Cluster;

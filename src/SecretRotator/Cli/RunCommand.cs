@@ -6,11 +6,11 @@ using SecretRotator.Telemetry;
 
 namespace SecretRotator.Cli;
 
-internal sealed class RunCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure)
+internal sealed class RunCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure, Func<string, string?> environment)
 {
     public async Task<int> ExecuteAsync(ParseResult parse, CancellationToken shutdown)
     {
-        await using var services = CommandServices.Build(parse, o, configure);
+        await using var services = CommandServices.Build(parse, o, configure, environment);
         var config = await CommandServices.LoadConfigAsync(services, parse.GetValue(o.Config), stderr);
         if (config is null) return CliApp.ExitUsage;
 
@@ -21,11 +21,7 @@ internal sealed class RunCommand(CliOptions o, TextWriter stdout, TextWriter std
             DryRun = parse.GetValue(o.DryRun),
             Force = parse.GetValue(o.Force),
         };
-        if (options.Secret is { } only && config.Secrets.All(s => s.Name != only))
-        {
-            await stderr.WriteLineAsync($"error: --secret {only}: no such secret in {config.File} (known: {string.Join(", ", config.Secrets.Select(s => s.Name))})");
-            return CliApp.ExitUsage;
-        }
+        if (!await CommandServices.CheckSecretAsync(config, options.Secret, stderr)) return CliApp.ExitUsage;
 
         await using var metricsServer = services.GetRequiredService<MetricsServer>();
         if (parse.GetValue(o.MetricsPort) is { } port)

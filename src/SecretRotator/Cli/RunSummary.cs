@@ -19,8 +19,10 @@ internal static class RunSummary
         {
             var counts = Columns.Select(c => $"{group.Count(t => t.Outcome == c)} {verb}{c.Label()}");
             var extra = new List<string>();
-            if (group.Count(t => t.Outcome == Outcome.MissingNamespace) is > 0 and var missing) extra.Add($"{missing} missing namespace");
             if (group.Count(t => t.Outcome == Outcome.Pruned) is > 0 and var pruned) extra.Add($"{pruned} {verb}pruned");
+            // Named, not counted, and last so the list's commas read on their own.
+            var missing = group.Where(t => t.Outcome == Outcome.MissingNamespace).Select(t => t.Namespace).Order(StringComparer.Ordinal).ToList();
+            if (missing.Count > 0) extra.Add($"{(missing.Count == 1 ? "missing namespace" : "missing namespaces")}: {string.Join(", ", missing)}");
             await output.WriteLineAsync($"secret {group.Key}: {string.Join(", ", counts.Concat(extra))}");
         }
         foreach (var r in report.Registries.Values.Where(r => r.Error is not null).OrderBy(r => r.Registry, StringComparer.Ordinal))

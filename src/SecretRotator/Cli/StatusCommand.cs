@@ -10,11 +10,11 @@ namespace SecretRotator.Cli;
 /// can run with list permissions in a pipeline: exit 1 when an expected secret is missing or expired (or something
 /// could not be read), 0 otherwise, 2 for a bad config or no cluster connection.
 /// </summary>
-internal sealed class StatusCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure)
+internal sealed class StatusCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure, Func<string, string?> environment)
 {
     public async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        await using var services = CommandServices.Build(parse, o, configure);
+        await using var services = CommandServices.Build(parse, o, configure, environment);
         var config = await CommandServices.LoadConfigAsync(services, parse.GetValue(o.Config), stderr);
         if (config is null) return CliApp.ExitUsage;
 

@@ -46,23 +46,23 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
             throw new ConfigException([new ConfigError(file, 0, 0, "", $"config is larger than {MaxBytes} characters")]);
         // File.ReadAllText drops a BOM, but text from elsewhere may keep it and YamlDotNet would make it part of the first key.
         text = text.TrimStart('\uFEFF');
-        var stream = new YamlStream();
+        // The guard reports syntax errors and duplicate keys with their paths and stops input that would crash or
+        // hang the loader; duplicate keys alone do not stop validation (the first one counts).
+        if (!YamlGuard.Check(text, errors)) throw new ConfigException(errors.Items);
+        YamlStream stream;
         try
         {
-            // The guard reports duplicate keys with their paths and stops input that would crash or hang the loader.
-            YamlGuard.Check(text, errors);
-            if (errors.Any) throw new ConfigException(errors.Items);
-            stream.Load(new StringReader(text));
+            stream = YamlGuard.Load(text);
         }
         catch (YamlException ex)
         {
-            // YamlDotNet's messages are complete; inner exceptions only come from YamlGuard adding a position.
-            var line = (int)Math.Min(ex.Start.Line, int.MaxValue);
-            var column = (int)Math.Min(ex.Start.Column, int.MaxValue);
-            throw new ConfigException([.. errors.Items, new ConfigError(file, line, column, "", $"invalid YAML: {ex.Message}")]);
+            // Not expected after the guard; still reported with its position rather than crashing.
+            var line = (int)Math.Max(1, Math.Min(ex.Start.Line, int.MaxValue));
+            var column = (int)Math.Max(1, Math.Min(ex.Start.Column, int.MaxValue));
+            throw new ConfigException([.. errors.Items, new ConfigError(file, line, column, ConfigError.TopLevel, $"invalid YAML: {ex.Message}")]);
         }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
-            throw new ConfigException([new ConfigError(file, 1, 1, "", "the config must be one YAML mapping with registries, secrets and settings")]);
+            throw new ConfigException([.. errors.Items, new ConfigError(file, 1, 1, ConfigError.TopLevel, "the config must be one YAML mapping with registries, secrets and settings")]);
 
         var root = new ConfigMap(rootNode, "", errors);
         var declared = new HashSet<string>(StringComparer.Ordinal);
@@ -72,8 +72,8 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
         var metrics = ParseMetrics(root.GetMap("metrics"));
         root.RejectUnknownKeys();
 
-        if (errors.Any) throw new ConfigException(errors.Items);
-        return new RotatorConfig(file, registries, secrets, settings, metrics);
+        if (errors.Any) throw new ConfigException(errors.Items, errors.Warnings);
+        return new RotatorConfig(file, registries, secrets, settings, metrics) { Warnings = errors.Warnings };
     }
 
     private List<RegistryDefinition> ParseRegistries(ConfigMap root, HashSet<string> declared)
@@ -93,6 +93,9 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
             if (!_providers.TryGetValue(type, out var provider))
             {
                 entry.Error("type", $"unknown registry type '{type}' (known: {string.Join(", ", _providers.Keys.Order(StringComparer.Ordinal))})");
+                // The type's fields are unknown, but its sources are still checked: an unset variable or a missing
+                // file would be the next error the user meets after fixing the type.
+                foreach (var key in entry.Keys.Where(entry.IsValueSource).ToList()) entry.GetValueSource(key, allowLiteral: true);
                 continue;
             }
             var options = provider.ParseOptions(entry);

@@ -27,6 +27,13 @@ public sealed class ConfigMap
 
     public bool Has(string key) => Find(key) is not null;
 
+    /// <summary>The mapping's plain string keys, in file order.</summary>
+    public IEnumerable<string> Keys => _node.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value).OfType<string>();
+
+    /// <summary>Whether the key's value is written as a source, <c>{env: VAR}</c>, <c>{file: PATH}</c> or <c>{secret: ...}</c>.</summary>
+    public bool IsValueSource(string key) =>
+        Find(key) is YamlMappingNode { Children.Count: 1 } map && map.Children.Keys.Single() is YamlScalarNode { Value: "env" or "file" or "secret" };
+
     /// <summary>The node for a key, marked as read.</summary>
     public YamlNode? Node(string key)
     {
@@ -45,6 +52,12 @@ public sealed class ConfigMap
 
     public void ErrorAt(YamlNode node, string path, string message) =>
         Errors.Add(Line(node), Column(node), path, message);
+
+    /// <summary>A located problem that does not make the config unusable; see <see cref="ConfigErrors.Warnings"/>.</summary>
+    public void Warn(string key, string message) => WarnAt(Find(key) ?? _node, Child(key), message);
+
+    public void WarnAt(YamlNode node, string path, string message) =>
+        Errors.Warn(Line(node), Column(node), path, message);
 
     public string? GetString(string key, bool required = false)
     {

@@ -15,6 +15,9 @@ public sealed record RotatorConfig(
     MetricsSettings Metrics)
 {
     public RegistryDefinition Registry(string name) => Registries.First(r => r.Name == name);
+
+    /// <summary>Located problems that do not stop the config from being used (printed by every command).</summary>
+    public IReadOnlyList<ConfigError> Warnings { get; init; } = [];
 }
 
 /// <summary>A credential source. <see cref="Options"/> is the type-specific record its provider parsed.</summary>

@@ -24,16 +24,30 @@ public static class YamlGuard
         public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
     }
 
-    /// <summary>Adds a problem to <paramref name="errors"/> per finding. Lets the parser's YamlException through.</summary>
-    public static void Check(string text, ConfigErrors errors)
+    /// <summary>
+    /// Adds a problem to <paramref name="errors"/> per finding. Returns false when the text cannot be loaded into
+    /// nodes at all (a syntax error, which is reported with its position and the field it is in); duplicate keys
+    /// alone leave it loadable through <see cref="FirstKeyWins"/>, so they hide no other error.
+    /// </summary>
+    public static bool Check(string text, ConfigErrors errors)
     {
-        if (!CheckCharacters(text, errors)) return;
+        if (!CheckCharacters(text, errors)) return false;
         var scanner = new Scanner(new StringReader(text));
         var parser = new Parser(scanner);
         var stack = new Stack<Frame>();
         var anchors = new HashSet<string>(StringComparer.Ordinal);
-        while (Next(parser, scanner))
+        var loadable = true;
+        while (true)
         {
+            try
+            {
+                if (!Next(parser, scanner)) return loadable;
+            }
+            catch (YamlException ex)
+            {
+                errors.Add((int)Math.Min(ex.Start.Line, int.MaxValue), (int)Math.Min(ex.Start.Column, int.MaxValue), PathAt(stack), $"invalid YAML: {ex.Message}");
+                return false;
+            }
             var ev = parser.Current!;
             switch (ev)
             {
@@ -56,8 +70,8 @@ public static class YamlGuard
                 if (ev is not Scalar key)
                 {
                     // No useful recovery: the rest of this mapping cannot be read as fields.
-                    Add(errors, ev, parent.Path, "mapping keys must be plain strings (no lists, mappings or aliases as keys)");
-                    return;
+                    Add(errors, ev, PathAt(stack), "mapping keys must be plain strings (no lists, mappings or aliases as keys)");
+                    return false;
                 }
                 if (!parent.Keys.Add(key.Value)) Add(errors, ev, Child(parent.Path, key.Value), $"duplicate key '{key.Value}'");
                 parent.Key = key.Value;
@@ -69,14 +83,18 @@ public static class YamlGuard
             switch (ev)
             {
                 case AnchorAlias alias:
-                    if (!anchors.Contains(alias.Value.Value)) Add(errors, ev, path, $"alias '*{alias.Value.Value}' refers to no anchor defined before it");
+                    if (!anchors.Contains(alias.Value.Value))
+                    {
+                        Add(errors, ev, path, $"alias '*{alias.Value.Value}' refers to no anchor defined before it");
+                        loadable = false;
+                    }
                     Completed(stack);
                     break;
                 case MappingStart or SequenceStart:
                     if (stack.Count >= MaxDepth)
                     {
                         Add(errors, ev, path, $"nested deeper than {MaxDepth} levels");
-                        return;
+                        return false;
                     }
                     stack.Push(new Frame(ev is MappingStart, path));
                     break;
@@ -85,6 +103,26 @@ public static class YamlGuard
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// Loads text that <see cref="Check"/> passed, keeping the first of duplicate keys (already reported) so the
+    /// rest of the file is still validated.
+    /// </summary>
+    public static YamlDotNet.RepresentationModel.YamlStream Load(string text)
+    {
+        var stream = new YamlDotNet.RepresentationModel.YamlStream();
+        stream.Load(new FirstKeyWins(new Parser(new StringReader(text))));
+        return stream;
+    }
+
+    /// <summary>The field being read: the innermost mapping's current key, or the innermost list's current item.</summary>
+    private static string PathAt(Stack<Frame> stack)
+    {
+        if (stack.Count == 0) return "";
+        var top = stack.Peek();
+        if (!top.IsMapping) return $"{top.Path}[{top.Index}]";
+        return top.Key is null ? top.Path : Child(top.Path, top.Key);
     }
 
     /// <summary>
@@ -140,4 +178,60 @@ public static class YamlGuard
 
     private static void Add(ConfigErrors errors, ParsingEvent ev, string path, string message) =>
         errors.Add((int)Math.Min(ev.Start.Line, int.MaxValue), (int)Math.Min(ev.Start.Column, int.MaxValue), path, message);
+
+    /// <summary>Passes parser events through, dropping the key and value of every repeated key in a mapping.</summary>
+    private sealed class FirstKeyWins(IParser inner) : IParser
+    {
+        private readonly Stack<(bool IsMapping, HashSet<string> Keys)> _stack = new();
+        private bool _expectKey;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            while (inner.MoveNext())
+            {
+                var ev = inner.Current!;
+                var inMapping = _stack.Count > 0 && _stack.Peek().IsMapping;
+                if (inMapping && _expectKey && ev is Scalar key)
+                {
+                    if (!_stack.Peek().Keys.Add(key.Value))
+                    {
+                        SkipNode();
+                        continue;
+                    }
+                    _expectKey = false;
+                    return true;
+                }
+                switch (ev)
+                {
+                    case MappingStart or SequenceStart:
+                        _stack.Push((ev is MappingStart, new HashSet<string>(StringComparer.Ordinal)));
+                        _expectKey = ev is MappingStart;
+                        break;
+                    case MappingEnd or SequenceEnd:
+                        _stack.Pop();
+                        _expectKey = _stack.Count > 0 && _stack.Peek().IsMapping;
+                        break;
+                    case Scalar or AnchorAlias:
+                        _expectKey = inMapping;
+                        break;
+                }
+                return true;
+            }
+            return false;
+        }
+
+        /// <summary>Consumes one whole node (the value of a dropped key).</summary>
+        private void SkipNode()
+        {
+            if (!inner.MoveNext()) return;
+            if (inner.Current is not (MappingStart or SequenceStart)) return;
+            for (var depth = 1; depth > 0 && inner.MoveNext();)
+            {
+                if (inner.Current is MappingStart or SequenceStart) depth++;
+                else if (inner.Current is MappingEnd or SequenceEnd) depth--;
+            }
+        }
+    }
 }

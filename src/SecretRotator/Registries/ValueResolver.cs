@@ -14,14 +14,15 @@ public sealed class ValueResolver(IKubernetesClientProvider kubernetes) : IValue
         {
             case ValueSource.Literal l:
                 return l.Value;
+            // Every source drops trailing line breaks alike: a value from `echo`, a mounted file or a Secret
+            // created from a file ends with one that is never part of a credential.
             case ValueSource.Env e:
-                return Environment.GetEnvironmentVariable(e.Variable)
-                    ?? throw new RegistryException("source_missing", $"environment variable '{e.Variable}' is not set");
+                return TrimLineEnd(Environment.GetEnvironmentVariable(e.Variable)
+                    ?? throw new RegistryException("source_missing", $"environment variable '{e.Variable}' is not set"));
             case ValueSource.File f:
                 try
                 {
-                    // Mounted secrets usually end with a newline that is not part of the value.
-                    return (await File.ReadAllTextAsync(f.Path, cancellationToken)).TrimEnd('\r', '\n');
+                    return TrimLineEnd(await File.ReadAllTextAsync(f.Path, cancellationToken));
                 }
                 catch (IOException ex)
                 {
@@ -37,7 +38,7 @@ public sealed class ValueResolver(IKubernetesClientProvider kubernetes) : IValue
                     var secret = await kubernetes.Client.CoreV1.ReadNamespacedSecretAsync(s.Name, s.Namespace, cancellationToken: cancellationToken);
                     if (secret.Data is null || !secret.Data.TryGetValue(s.Key, out var bytes))
                         throw new RegistryException("source_missing", $"secret {s.Namespace}/{s.Name} has no key '{s.Key}'");
-                    return System.Text.Encoding.UTF8.GetString(bytes).TrimEnd('\r', '\n');
+                    return TrimLineEnd(System.Text.Encoding.UTF8.GetString(bytes));
                 }
                 catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
                 {
@@ -51,4 +52,6 @@ public sealed class ValueResolver(IKubernetesClientProvider kubernetes) : IValue
                 throw new ArgumentOutOfRangeException(nameof(source));
         }
     }
+
+    private static string TrimLineEnd(string value) => value.TrimEnd('\r', '\n');
 }

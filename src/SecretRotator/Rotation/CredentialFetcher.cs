@@ -50,7 +50,9 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
                 throw new RegistryException("no_entries", $"registry {registry.Name} returned no credentials");
             if (verify) await Task.WhenAll(credential.Entries.Select(e => verifier.VerifyAsync(e, cancellationToken)));
             recorder.TokenFetched(registry.Name, credential.ExpiresAt);
-            LogFetched(logger, registry.Name, registry.Type, credential.Entries.Count, credential.ExpiresAt);
+            var servers = string.Join(", ", credential.Entries.Select(e => e.Server));
+            if (credential.ExpiresAt is { } expiresAt) LogFetched(logger, registry.Name, registry.Type, servers, expiresAt);
+            else LogFetchedNoExpiry(logger, registry.Name, registry.Type, servers);
             return new FetchResult(credential, new RegistryResult(registry.Name, Fetched: true, credential.ExpiresAt));
         }
         // A {secret:} source without any cluster connection is a usage error (exit 2), not a registry failure.
@@ -65,8 +67,11 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
         }
     }
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Registry {Registry} ({Type}): {Count} entries, expires {ExpiresAt}")]
-    private static partial void LogFetched(ILogger logger, string registry, string type, int count, DateTimeOffset? expiresAt);
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Registry {Registry} ({Type}): fetched credentials for {Servers}, valid until {ExpiresAt:O}")]
+    private static partial void LogFetched(ILogger logger, string registry, string type, string servers, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Information, Message = "Registry {Registry} ({Type}): fetched credentials for {Servers}, which do not expire")]
+    private static partial void LogFetchedNoExpiry(ILogger logger, string registry, string type, string servers);
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Registry {Registry} failed ({Reason}): {Error}")]
     private static partial void LogFetchFailed(ILogger logger, string registry, string reason, string error);

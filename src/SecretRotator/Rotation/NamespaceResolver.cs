@@ -33,6 +33,23 @@ public sealed class NamespaceResolver(IKubernetes kubernetes)
             .ToList();
     }
 
+    /// <summary>
+    /// Names written out exactly in <c>names</c> that the selector does not select (names and selector are ANDed),
+    /// within --namespace and not excluded: skipped, and worth a warning since the user named them. Uses the
+    /// cached LIST of <see cref="ResolveAsync"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DroppedBySelectorAsync(NamespaceSelection selection, IReadOnlyList<string> only, CancellationToken cancellationToken)
+    {
+        if (selection.Selector is null) return [];
+        var exact = selection.Names
+            .Where(n => !Glob.IsPattern(n) && !selection.Exclude.Any(g => Glob.IsMatch(g, n)))
+            .Where(n => only.Count == 0 || only.Contains(n, StringComparer.Ordinal))
+            .ToList();
+        if (exact.Count == 0) return [];
+        var listed = await ListAsync(selection.Selector, cancellationToken);
+        return [.. exact.Where(n => !listed.Contains(n, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+
     private Task<IReadOnlyList<string>> ListAsync(string? selector, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -10,7 +10,7 @@ namespace SecretRotator.Rotation;
 /// and which registries are due. Reads only (namespace and secret LISTs); writes nothing and fetches no token,
 /// so <c>run</c>, <c>status</c> and a daemon's full pass share it.
 /// </summary>
-public sealed class RunPlanner(IKubernetesClientProvider kubernetes, TimeProvider time, ILogger<RunPlanner> logger)
+public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, TimeProvider time, ILogger<RunPlanner> logger)
 {
     /// <summary>Plans a pass as <c>run</c> does: managed secrets everywhere are listed only when prune needs them.</summary>
     public Task<RunPlan> PlanAsync(RotatorConfig config, RunOptions options, CancellationToken cancellationToken) =>
@@ -25,7 +25,7 @@ public sealed class RunPlanner(IKubernetesClientProvider kubernetes, TimeProvide
         var now = time.GetUtcNow();
         var client = kubernetes.Client;
         var targets = config.Secrets.Where(t => options.Secret is null || t.Name == options.Secret).ToList();
-        var (items, unresolved) = await ResolveAsync(targets, new NamespaceResolver(client), options, cancellationToken);
+        var (items, unresolved) = await ResolveAsync(targets, new NamespaceResolver(client), options, logger, cancellationToken);
 
         var namespaces = items.Select(p => p.Namespace).Distinct(StringComparer.Ordinal).ToList();
         // Explicit names need no cluster-wide access; globs, selectors and orphans (secrets in namespaces no longer
@@ -52,7 +52,7 @@ public sealed class RunPlanner(IKubernetesClientProvider kubernetes, TimeProvide
     }
 
     private static async Task<(List<PlannedSecret>, List<TargetResult>)> ResolveAsync(
-        List<SecretTarget> targets, NamespaceResolver resolver, RunOptions options, CancellationToken cancellationToken)
+        List<SecretTarget> targets, NamespaceResolver resolver, RunOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         var items = new List<PlannedSecret>();
         var unresolved = new List<TargetResult>();
@@ -61,6 +61,8 @@ public sealed class RunPlanner(IKubernetesClientProvider kubernetes, TimeProvide
             try
             {
                 foreach (var ns in await resolver.ResolveAsync(target.Namespaces, options.Namespaces, cancellationToken)) items.Add(new PlannedSecret(target, ns));
+                foreach (var ns in await resolver.DroppedBySelectorAsync(target.Namespaces, options.Namespaces, cancellationToken))
+                    LogDroppedBySelector(logger, target.Name, ns, target.Namespaces.Selector!);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -91,4 +93,7 @@ public sealed class RunPlanner(IKubernetesClientProvider kubernetes, TimeProvide
         var sources = SecretSources.Parse(existing.GetAnnotation(ManagedSecret.SourcesAnnotation));
         return target.Registries.Where(r => sources?.GetValueOrDefault(r) is not { ExpiresAt: { } expiry } || expiry - now <= refreshBefore);
     }
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Secret {Secret}: namespace {Namespace} is named in the config, but the selector '{Selector}' does not select it (a namespace must match both), or it does not exist; skipped")]
+    private static partial void LogDroppedBySelector(ILogger logger, string secret, string @namespace, string selector);
 }

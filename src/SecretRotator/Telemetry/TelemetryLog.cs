@@ -5,7 +5,7 @@ namespace SecretRotator.Telemetry;
 /// <summary>Telemetry log messages; event ids 3000-3099. Endpoints are logged without user info (no credentials).</summary>
 internal static partial class TelemetryLog
 {
-    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Pushed metrics to Pushgateway {Endpoint}: {Groups} groups, {Series} series")]
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Pushed metrics to Pushgateway {Endpoint} (groups: {Groups}, series: {Series})")]
     public static partial void Pushed(ILogger logger, string endpoint, int groups, int series);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Pushing metrics to Pushgateway {Endpoint} failed; the run's exit code is unchanged")]

@@ -44,7 +44,7 @@ public sealed class ProcessEnvironmentTests : IDisposable
         Assert.Equal(rig.Acr.IssuedRefreshTokens.Last(), credential.Entries[0].Password);
         Assert.Equal(2, rig.Entra.TokenRequests);
         // The chain's workload identity credential got DisableInstanceDiscovery too: no wait on the public cloud.
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1), $"sign-in and exchange took {stopwatch.Elapsed}");
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"sign-in and exchange took {stopwatch.Elapsed}");
     }
 
     /// <summary>A provider with its own credential and token cache, so each fetch really signs in.</summary>

@@ -58,16 +58,17 @@ public sealed class RenderCommandTests
     }
 
     [Fact]
-    public async Task Render_NamespaceOption_RendersOnlyThoseNamespaces()
+    public async Task Render_NamespaceOption_NarrowsTheConfigsSelectionLikeRun()
     {
-        var (code, stdout, stderr) = await RenderAsync("--config", RepoFile("examples/quickstart.yaml"), "--namespace", "ci", "--namespace", "prod");
+        // quickstart selects [default, team-a]; prod is not selected, so run would not write there either.
+        var (code, stdout, stderr) = await RenderAsync("--config", RepoFile("examples/quickstart.yaml"), "--namespace", "team-a", "--namespace", "prod");
 
         Assert.True(code == 0, stderr);
-        Assert.Equal(["ci", "prod"], KubernetesYaml.LoadAllFromString(stdout).Cast<V1Secret>().Select(s => s.Metadata.NamespaceProperty));
+        Assert.Equal(["team-a"], KubernetesYaml.LoadAllFromString(stdout).Cast<V1Secret>().Select(s => s.Metadata.NamespaceProperty));
     }
 
     [Fact]
-    public async Task Render_GlobTargetWithoutNamespaceOption_Exits2AndPrintsNothing()
+    public async Task Render_GlobTargetWithoutNamespaceOptionOrCluster_Exits2AndPrintsNothing()
     {
         var dir = Directory.CreateTempSubdirectory("render-");
         try
@@ -81,11 +82,15 @@ public sealed class RenderCommandTests
                   - {name: regcred, registries: [r], namespaces: {names: ["team-*"]}}
                 """);
 
-            var (code, stdout, stderr) = await RenderAsync("--config", config);
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            var app = new CliApp(stdout, stderr, s => s.AddSingleton<IKubernetesClientProvider>(new UnconfiguredProvider()));
+
+            var code = await app.RunAsync(["render", "--config", config], Ct);
 
             Assert.Equal(2, code);
-            Assert.Empty(stdout);
-            Assert.Contains("pass --namespace", stderr);
+            Assert.Empty(stdout.ToString());
+            Assert.Contains("pass --namespace", stderr.ToString());
         }
         finally
         {
@@ -103,7 +108,7 @@ public sealed class RenderCommandTests
             .RunAsync(["validate", "--config", RepoFile("examples/quickstart.yaml")], Ct);
 
         Assert.True(code == 0, stderr.ToString());
-        Assert.Contains("OK (1 registries, 1 secrets)", stdout.ToString());
+        Assert.Contains("OK (1 registry, 1 secret)", stdout.ToString());
     }
 
     [Fact]

@@ -16,7 +16,9 @@ internal static class TestConfigs
     public const string PasswordFileName = "hub-password";
 
     /// <summary>The directory the config is parsed as being in; relative {file:} sources resolve against it.</summary>
-    public static readonly string ConfigDirectory = Directory.CreateTempSubdirectory("secret-rotator-config-tests-").FullName;
+    /// <remarks>Beside the test binary, not in /tmp: it lives as long as the test process, which has no reliable
+    /// moment to delete it (the runner may end the process without ProcessExit), so it is reused, not leaked.</remarks>
+    public static readonly string ConfigDirectory = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "config-tests")).FullName;
     public static readonly string FileName = Path.Combine(ConfigDirectory, "rotator.yaml");
     /// <summary>An existing file for {file: PATH} sources (parsing checks it exists, never reads it).</summary>
     public static readonly string PasswordFile = WritePasswordFile(ConfigDirectory);

@@ -1,6 +1,6 @@
 using System.Text;
-using k8s.Models;
 using System.Text.Json;
+using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries.Ecr;

@@ -1,7 +1,7 @@
 using SecretRotator.Configuration;
 using SecretRotator.Registries.Gcr;
-using YamlDotNet.RepresentationModel;
 using SecretRotator.Tests.Acr;
+using YamlDotNet.RepresentationModel;
 
 namespace SecretRotator.Tests.Gcr;
 

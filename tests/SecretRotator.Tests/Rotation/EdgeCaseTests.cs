@@ -153,8 +153,8 @@ public sealed class EdgeCaseTests
 
         Assert.Equal(0, dry.ExitCode);
         Assert.Equal(0, real.ExitCode);
-        Assert.Contains("1 missing namespace", dry.Stdout);
-        Assert.Contains("1 missing namespace", real.Stdout);
+        Assert.Contains("missing namespace: ghost", dry.Stdout);
+        Assert.Contains("missing namespace: ghost", real.Stdout);
     }
 
     [Fact]

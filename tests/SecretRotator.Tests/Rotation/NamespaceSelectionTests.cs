@@ -19,7 +19,7 @@ public sealed class NamespaceSelectionTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.NotNull(h.Secret("default", "regcred"));
         Assert.Null(h.Api.GetSecret("ghost", "regcred"));
-        Assert.Contains("1 missing namespace", result.Stdout);
+        Assert.Contains("missing namespace: ghost", result.Stdout);
         Assert.Contains("namespace ghost does not exist", result.Logs);
     }
 

@@ -40,4 +40,28 @@ public static class Kubectl
         Assert.Equal(ManagedSecret.SecretType, secret.RootElement.GetProperty("type").GetString());
         return secret.RootElement.GetProperty("data").GetProperty(ManagedSecret.DataKey).GetBytesFromBase64();
     }
+
+    /// <summary>
+    /// kubectl's own YAML for a manifest (JSON or YAML): a client-side no-op relabel that prints the object, so the
+    /// bytes are sigs.k8s.io/yaml's. The object must carry the label app.kubernetes.io/managed-by=secret-rotator.
+    /// </summary>
+    public static async Task<string> ToYamlAsync(string kubectl, string manifestFile, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(kubectl)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        start.Environment["KUBECONFIG"] = Path.Combine(Path.GetTempPath(), "secret-rotator-no-kubeconfig");
+        foreach (var arg in new[] { "label", "--local", "-f", manifestFile, $"{ManagedSecret.ManagedByLabel}={ManagedSecret.ManagedByValue}", "--overwrite", "-o", "yaml" })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        Assert.True(process.ExitCode == 0, $"kubectl exited {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
 }

@@ -1,5 +1,5 @@
-using SecretRotator.Configuration;
 using Microsoft.Extensions.Logging;
+using SecretRotator.Configuration;
 
 namespace SecretRotator.Registries.Ecr;
 

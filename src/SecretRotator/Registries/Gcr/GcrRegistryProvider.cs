@@ -72,6 +72,6 @@ public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, T
         }
     }
 
-    [LoggerMessage(EventId = 2150, Level = LogLevel.Information, Message = "Registry {Registry}: Google access token via {Identity} for {ServerCount} servers, expires {ExpiresAt:O}")]
+    [LoggerMessage(EventId = 2150, Level = LogLevel.Information, Message = "Registry {Registry}: Google access token via {Identity} (servers written: {ServerCount}), valid until {ExpiresAt:O}")]
     private static partial void LogCredential(ILogger logger, string registry, string identity, int serverCount, DateTimeOffset expiresAt);
 }
