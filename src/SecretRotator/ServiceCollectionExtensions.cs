@@ -7,6 +7,7 @@ using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;
 using SecretRotator.Registries.Ecr;
 using SecretRotator.Registries.Gcr;
+using SecretRotator.Registries.Mirror;
 using SecretRotator.Registries.Static;
 using SecretRotator.Registries.Verification;
 using SecretRotator.Rotation;
@@ -39,6 +40,7 @@ public static class ServiceCollectionExtensions
         services.AddEcrPublicRegistry();
         services.AddAcrRegistry();
         services.AddGcrRegistry();
+        services.AddMirrorRegistry();
         return services;
     }
 }
