@@ -30,6 +30,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IService
         root.Subcommands.Add(Command("validate", "Check the config file and report every error with file, line and field",
             [o.Config],
             (parse, ct) => new ValidateCommand(o, stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
+        root.Subcommands.Add(ExplainCommand.Create(o, stdout, stderr, configureServices));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
