@@ -17,5 +17,13 @@ internal sealed class CliOptions
     public Option<string?> Secret { get; } = new("--secret") { Description = "Only this secret target" };
     public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Print what would be created, updated or left alone; write nothing" };
     public Option<bool> Force { get; } = new("--force") { Description = "Fetch tokens and write even when the stored token is still fresh" };
+    public Option<string> Output { get; } = CreateOutput();
     public Option<int?> MetricsPort { get; } = new("--metrics-port") { Description = "Serve /metrics on this port while the run is in progress" };
+
+    private static Option<string> CreateOutput()
+    {
+        var option = new Option<string>("--output", "-o") { Description = "Output format: table or json", DefaultValueFactory = _ => "table" };
+        option.AcceptOnlyFromAmong("table", "json");
+        return option;
+    }
 }
