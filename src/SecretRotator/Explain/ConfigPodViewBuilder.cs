@@ -29,7 +29,7 @@ public sealed class ConfigPodViewBuilder(CredentialFetcher fetcher, IEnumerable<
             var desired = SecretBuilder.Build(target, ns, fresh, existing: null, now, config.Settings.Instance);
             var view = PullSecretReader.Read(desired.Secret);
             var fallback = desired.MissingRegistries.SelectMany(r => _providers[config.Registry(r).Type].ConfiguredServers(config.Registry(r))
-                .Select(s => new PullSecretEntry(s, r, null)));
+                .Select(s => new PullSecretEntry(s, r, null, ExpiryKnown: false)));
             view = view with { Entries = [.. view.Entries, .. fallback] };
             (target.ServiceAccounts.Contains(serviceAccount, StringComparer.Ordinal) ? referenced : unreferenced).Add(view);
         }

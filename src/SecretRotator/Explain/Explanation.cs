@@ -3,7 +3,7 @@ using SecretRotator.Kubernetes.Keyring;
 namespace SecretRotator.Explain;
 
 /// <summary>An <c>auths</c> entry kubelet would try, in kubelet's order (the first is used when it works).</summary>
-public sealed record Candidate(string Secret, string Server, string Key, string? Registry, DateTimeOffset? ExpiresAt, bool DockerHubDefault);
+public sealed record Candidate(string Secret, string Server, string Key, string? Registry, DateTimeOffset? ExpiresAt, bool DockerHubDefault, bool ExpiryKnown = true);
 
 /// <summary>An entry that does not serve the image, with kubelet's reason.</summary>
 public sealed record Miss(string Secret, string Server, string Reason, string Message);
@@ -49,7 +49,8 @@ public static class Explainer
     }
 
     private static Candidate Candidate(KeyringHit<(PullSecretView Secret, PullSecretEntry Entry)> hit) =>
-        new(hit.Entry.Value.Secret.Name, hit.Entry.Server, hit.Entry.Key!, hit.Entry.Value.Entry.Registry, hit.Entry.Value.Entry.ExpiresAt, hit.DockerHubDefault);
+        new(hit.Entry.Value.Secret.Name, hit.Entry.Server, hit.Entry.Key!, hit.Entry.Value.Entry.Registry, hit.Entry.Value.Entry.ExpiresAt, hit.DockerHubDefault,
+            hit.Entry.Value.Entry.ExpiryKnown);
 
     private static string Reason(string? key, string repository) => key is null ? "unparsable_key" : KubeletKeys.Match(key, repository) switch
     {

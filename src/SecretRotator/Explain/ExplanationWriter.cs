@@ -82,7 +82,8 @@ public static class ExplanationWriter
     private static string Origin(Candidate c, DateTimeOffset now)
     {
         var registry = c.Registry is null ? "" : $"registry {c.Registry}, ";
-        var expiry = c.ExpiresAt is not { } e ? (c.Registry is null ? "no recorded expiry" : "does not expire")
+        var expiry = !c.ExpiryKnown ? "not fetched, expiry unknown"
+            : c.ExpiresAt is not { } e ? (c.Registry is null ? "no recorded expiry" : "does not expire")
             : e <= now ? $"EXPIRED {SecretSources.FormatTime(e)}, {Duration.Format(now - e)} ago"
             : $"expires {SecretSources.FormatTime(e)}, in {Duration.Format(e - now)}";
         return $" ({registry}{expiry})";

@@ -13,7 +13,8 @@ public enum PullSecretState
 }
 
 /// <summary>One <c>auths</c> key of a pull secret, with the registry and expiry our annotations recorded for it.</summary>
-public sealed record PullSecretEntry(string Server, string? Registry, DateTimeOffset? ExpiresAt);
+/// <param name="ExpiryKnown">False for a registry explain could not fetch offline (its configured server is shown instead).</param>
+public sealed record PullSecretEntry(string Server, string? Registry, DateTimeOffset? ExpiresAt, bool ExpiryKnown = true);
 
 /// <summary>A secret as kubelet would see it for a pod (only the keys, never a credential).</summary>
 public sealed record PullSecretView(string Name, PullSecretState State, string? Type, bool Managed, IReadOnlyList<PullSecretEntry> Entries, string? Problem = null);
