@@ -34,7 +34,7 @@ public static class ExplanationWriter
             ? $"result:   kubelet fails every pull of the pod: {string.Join("; ", view.Referenced.Where(s => s.State == PullSecretState.Malformed).Select(s => $"secret {s.Name} {s.Problem}"))}"
             : x.Match is { } m
                 ? $"result:   kubelet uses secret {m.Secret}, entry \"{m.Server}\"{Origin(m, now)}"
-                : $"result:   no credential matches: kubelet pulls {x.Image.Repository} without credentials");
+                : $"result:   no pull secret entry matches: kubelet pulls {x.Image.Repository} without pod credentials (a node credential provider may still apply)");
         if (x.Match is { DockerHubDefault: true })
             o.Add("          (no key names docker.io; kubelet falls back to the index.docker.io key for Docker Hub images)");
         if (x.Candidates.Count > 1 && !x.PullFails)

@@ -69,7 +69,7 @@ public sealed class ExplainCommandTests
         var result = await h.RunCliAsync("explain", "registry.local:5000/app", "--namespace", Ns);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("result:   no credential matches: kubelet pulls registry.local:5000/app without credentials", result.Stdout);
+        Assert.Contains("result:   no pull secret entry matches: kubelet pulls registry.local:5000/app without pod credentials (a node credential provider may still apply)", result.Stdout);
         Assert.Contains("entry \"registry.local\": port differs: the key has no port, the image port 5000 (write the key as registry.local:5000)", result.Stdout);
     }
 
@@ -83,7 +83,7 @@ public sealed class ExplainCommandTests
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("  regcred  missing: not found in namespace team-a: kubelet skips it", result.Stdout);
-        Assert.Contains("no credential matches", result.Stdout);
+        Assert.Contains("no pull secret entry matches", result.Stdout);
     }
 
     [Fact]
