@@ -7,6 +7,7 @@ using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;
 using SecretRotator.Registries.Ecr;
 using SecretRotator.Registries.Gcr;
+using SecretRotator.Registries.Mirror;
 using SecretRotator.Registries.Static;
 using SecretRotator.Registries.Verification;
 using SecretRotator.Rotation;
@@ -45,6 +46,7 @@ public static class ServiceCollectionExtensions
         services.AddEcrPublicRegistry();
         services.AddAcrRegistry();
         services.AddGcrRegistry();
+        services.AddMirrorRegistry();
         return services;
     }
 }

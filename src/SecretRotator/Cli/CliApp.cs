@@ -47,6 +47,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IService
         root.Subcommands.Add(Command("rbac", "Print the least-privilege Role/ClusterRole YAML a config needs (for installs without the Helm chart)",
             [o.Config, o.RbacScope, o.RbacDaemon, o.TypeRepair, o.ServiceAccount, o.ServiceAccountNamespace, o.LeaseName],
             (parse, ct) => new RbacCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));
+        root.Subcommands.Add(ExplainCommand.Create(o, stdout, stderr, configureServices, env));
 
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
         if (args.Length == 0)

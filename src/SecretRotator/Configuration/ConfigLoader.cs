@@ -99,8 +99,9 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
                 continue;
             }
             var options = provider.ParseOptions(entry);
+            var images = ImageHint.ParseList(entry);
             entry.RejectUnknownKeys();
-            if (name is not null) result.Add(new RegistryDefinition(name, type, options, entry.Location));
+            if (name is not null) result.Add(new RegistryDefinition(name, type, options, entry.Location) { Images = images });
         }
         return result;
     }

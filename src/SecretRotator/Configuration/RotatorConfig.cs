@@ -21,7 +21,11 @@ public sealed record RotatorConfig(
 }
 
 /// <summary>A credential source. <see cref="Options"/> is the type-specific record its provider parsed.</summary>
-public sealed record RegistryDefinition(string Name, string Type, object Options, SourceLocation Location);
+public sealed record RegistryDefinition(string Name, string Type, object Options, SourceLocation Location)
+{
+    /// <summary>registries[].images: example image references users pull with this registry's credential (validate checks them).</summary>
+    public IReadOnlyList<ImageHint> Images { get; init; } = [];
+}
 
 public sealed record SecretTarget(
     string Name,

@@ -31,6 +31,12 @@ public interface IRegistryProvider
     /// </summary>
     object ParseOptions(ConfigMap map);
 
+    /// <summary>
+    /// The <c>auths</c> keys this registry will write, as far as its config tells (validate and explain check them
+    /// offline); empty when only a fetch can tell (ECR without accounts, a mirror's source).
+    /// </summary>
+    IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) => [];
+
     /// <summary>Fetches a fresh credential. Throws <see cref="RegistryException"/> with a reason on failure.</summary>
     Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken);
 }

@@ -18,6 +18,8 @@ public sealed partial class AcrRegistryProvider(
 
     public string Type => "acr";
 
+    public IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) => [((AcrRegistryOptions)registry.Options).Server];
+
     public object ParseOptions(ConfigMap map) => AcrRegistryOptions.Parse(map);
 
     public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)

@@ -19,6 +19,8 @@ public sealed class EcrPublicRegistryProvider(
 
     public string Type => "ecr-public";
 
+    public IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) => [EcrEndpoints.PublicHost];
+
     public object ParseOptions(ConfigMap map) => EcrConfigParser.ParsePublic(map);
 
     public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)

@@ -19,6 +19,9 @@ public sealed class EcrRegistryProvider(
 
     public string Type => "ecr";
 
+    public IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) =>
+        registry.Options is EcrRegistryOptions o ? o.Accounts.Select(a => EcrEndpoints.RegistryHost(a, o.Region)).ToList() : [];
+
     public object ParseOptions(ConfigMap map) => EcrConfigParser.ParseEcr(map);
 
     public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)

@@ -15,6 +15,8 @@ public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, T
 
     public string Type => "gcr";
 
+    public IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) => ((GcrRegistryOptions)registry.Options).Servers;
+
     public object ParseOptions(ConfigMap map) => GcrRegistryOptions.Parse(map);
 
     public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)

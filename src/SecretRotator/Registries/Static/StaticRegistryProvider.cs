@@ -9,6 +9,8 @@ public sealed class StaticRegistryProvider(IValueResolver values) : IRegistryPro
 {
     public string Type => "static";
 
+    public IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) => [((StaticRegistryOptions)registry.Options).Server];
+
     public object ParseOptions(ConfigMap map)
     {
         var server = map.GetString("server", required: true);
