@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace SecretRotator.Cli;
 
 /// <summary>
-/// The command line: run, render, validate. Exit codes: 0 all targets fine, 1 some target failed,
+/// The command line: run, daemon, render, validate. Exit codes: 0 all targets fine, 1 some target failed,
 /// 2 bad config or usage. Tests call <see cref="RunAsync"/> with their own writers and service overrides.
 /// </summary>
 public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configureServices = null)
@@ -27,6 +27,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IService
         root.Subcommands.Add(Command("render", "Print the Secret manifests as YAML (no cluster needed for explicit namespaces without {secret:} sources)",
             [o.Config, o.Kubeconfig, o.Context, o.Secret, o.Namespace],
             (parse, ct) => new RenderCommand(o, stdout, stderr, configureServices).ExecuteAsync(parse, ct)));
+        root.Subcommands.Add(Command("daemon", "Run continuously: refresh each registry before its token expires, serve new namespaces at once, /metrics and health on --port",
+            [o.Config, o.Kubeconfig, o.Context, o.Port, o.LeaderElect, o.LeaseName, o.LeaseNamespace],
+            (parse, ct) => new DaemonCommand(o, stderr, configureServices).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(Command("validate", "Check the config file and report every error with file, line and field",
             [o.Config],
             (parse, ct) => new ValidateCommand(o, stdout, stderr, configureServices).ExecuteAsync(parse, ct)));

@@ -18,4 +18,10 @@ internal sealed class CliOptions
     public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Print what would be created, updated or left alone; write nothing" };
     public Option<bool> Force { get; } = new("--force") { Description = "Fetch tokens and write even when the stored token is still fresh" };
     public Option<int?> MetricsPort { get; } = new("--metrics-port") { Description = "Serve /metrics on this port while the run is in progress" };
+
+    // daemon
+    public Option<int> Port { get; } = new("--port") { Description = "Serve /healthz, /readyz and /metrics on this port", DefaultValueFactory = _ => 8080 };
+    public Option<bool> LeaderElect { get; } = new("--leader-elect") { Description = "Hold a Lease so that only one replica writes (true|false)", DefaultValueFactory = _ => true };
+    public Option<string> LeaseName { get; } = new("--lease-name") { Description = "Name of the coordination.k8s.io Lease", DefaultValueFactory = _ => "secret-rotator" };
+    public Option<string?> LeaseNamespace { get; } = new("--lease-namespace") { Description = "Namespace of the Lease (default: POD_NAMESPACE, then the in-cluster namespace, then default)" };
 }

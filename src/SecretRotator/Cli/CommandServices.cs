@@ -10,14 +10,17 @@ namespace SecretRotator.Cli;
 /// <summary>Builds the service provider for one command: appsettings.json + environment, logging to stderr.</summary>
 internal static class CommandServices
 {
-    public static ServiceProvider Build(ParseResult parse, CliOptions o, Action<IServiceCollection>? configure)
+    public static ServiceProvider Build(ParseResult parse, CliOptions o, Action<IServiceCollection>? configure) =>
+        Add(new ServiceCollection(), parse, o, configure).BuildServiceProvider();
+
+    /// <summary>The same services into an existing collection (the daemon's host).</summary>
+    public static IServiceCollection Add(IServiceCollection services, ParseResult parse, CliOptions o, Action<IServiceCollection>? configure)
     {
         var configuration = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables("SECRET_ROTATOR_")
             .Build();
-        var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(b => b
             .AddConfiguration(configuration.GetSection("Logging"))
@@ -30,7 +33,7 @@ internal static class CommandServices
         services.AddSingleton(connection);
         services.AddSecretRotator();
         configure?.Invoke(services);
-        return services.BuildServiceProvider();
+        return services;
     }
 
     /// <summary>Loads the config, printing every error; null means exit 2.</summary>

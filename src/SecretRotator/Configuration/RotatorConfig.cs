@@ -18,7 +18,11 @@ public sealed record RotatorConfig(
 }
 
 /// <summary>A credential source. <see cref="Options"/> is the type-specific record its provider parsed.</summary>
-public sealed record RegistryDefinition(string Name, string Type, object Options, SourceLocation Location);
+public sealed record RegistryDefinition(string Name, string Type, object Options, SourceLocation Location)
+{
+    /// <summary>registries[].schedule: a cron expression (daemon); the refresh also happens before expiry regardless.</summary>
+    public Quartz.CronExpression? Schedule { get; init; }
+}
 
 public sealed record SecretTarget(
     string Name,
@@ -47,6 +51,8 @@ public sealed record RotatorSettings
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Names this installation in the label secret-rotator.io/instance; prune only touches its own secrets.</summary>
     public string Instance { get; init; } = "default";
+    /// <summary>How often the daemon re-reads static registries (a rotated password reaches the cluster without a restart).</summary>
+    public TimeSpan StaticRefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 public sealed record MetricsSettings

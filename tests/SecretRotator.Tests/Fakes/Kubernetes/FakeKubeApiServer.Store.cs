@@ -33,6 +33,8 @@ public sealed partial class FakeKubeApiServer
 
     public V1ServiceAccount? GetServiceAccount(string ns, string name) => Read<V1ServiceAccount>(_store.Get(KubeResource.ServiceAccounts, ns, name));
 
+    public V1Lease? GetLease(string ns, string name) => Read<V1Lease>(_store.Get(KubeResource.Leases, ns, name));
+
     /// <summary>All secrets, or those in <paramref name="ns"/>, ordered by namespace then name.</summary>
     public IReadOnlyList<V1Secret> ListSecrets(string? ns = null) =>
         [.. _store.List(KubeResource.Secrets, ns).Items.Select(o => Read<V1Secret>(o)!)];
