@@ -61,6 +61,9 @@ public sealed partial class FakeKubeApiServer
 
     public void DeleteSecret(string ns, string name) => Run(() => _store.Delete(KubeResource.Secrets, ns, name));
 
+    /// <summary>Ends every open watch stream (clients see the stream close and must re-watch).</summary>
+    public void EndWatches() => _store.EndWatches();
+
     /// <summary>Forgets watch history: a watch resuming from an older resourceVersion then gets a 410 Expired ERROR event.</summary>
     public void CompactWatchHistory() => _store.Compact();
 
