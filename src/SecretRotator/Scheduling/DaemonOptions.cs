@@ -16,7 +16,9 @@ public sealed class DaemonOptions
 
     public TimeSpan WatchBackoffInitial { get; set; } = TimeSpan.FromSeconds(1);
     public TimeSpan WatchBackoffMax { get; set; } = TimeSpan.FromSeconds(60);
-    /// <summary>/healthz fails when a watch loop has made no progress for this long (streams end every 5-10 minutes).</summary>
+    /// <summary>Server-side watch timeout (randomised up to twice this): every stream ends and resumes that often.</summary>
+    public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>/healthz fails when a watch loop has made no progress for this long (longer than the longest watch stream).</summary>
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(15);
     /// <summary>Capacity of the reconcile channel; a full channel slows the watch loops down instead of growing memory.</summary>
     public int QueueCapacity { get; set; } = 1024;

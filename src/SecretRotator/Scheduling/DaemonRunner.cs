@@ -44,7 +44,7 @@ public sealed partial class DaemonRunner(
             await Task.WhenAll(config.Registries.Select(r => refresher.RefreshAsync(r.Name, fanOut: false, noNewWork.Token)));
 
             var client = kubernetes.Client;
-            var backoff = new WatchBackoff(options.Value.WatchBackoffInitial, options.Value.WatchBackoffMax, Random.Shared);
+            var backoff = new WatchBackoff(options.Value.WatchBackoffInitial, options.Value.WatchBackoffMax, options.Value.WatchTimeout, Random.Shared);
             var namespaces = Watcher(client, backoff, WatchSources.Namespaces, new NamespaceSink(state, config, queue));
             var secrets = Watcher(client, backoff, WatchSources.ManagedSecrets, new SecretSink(state, config, queue));
             var accounts = Watcher(client, backoff, WatchSources.ServiceAccounts, new ServiceAccountSink(state, config, queue));

@@ -31,6 +31,28 @@ public sealed class DaemonWatchTests
         Assert.Equal(200, (await daemon.GetAsync("readyz")).Status);
         Assert.Equal(200, (await daemon.GetAsync("healthz")).Status);
         Assert.DoesNotContain(DaemonHarness.Password, daemon.Logs, StringComparison.Ordinal);
+        var metrics = (await daemon.GetAsync("metrics")).Body;
+        foreach (var family in SecretRotator.Telemetry.MetricNames.DaemonExported.Where(f => !f.Contains("restarts", StringComparison.Ordinal)).Concat(["secret_rotator_secret_writes_total", "secret_rotator_token_requests_total"]))
+            Assert.Contains($"# TYPE {family} ", metrics, StringComparison.Ordinal);
+        Assert.Contains("secret_rotator_watch_events_total{resource=\"namespaces\",type=\"added\"}", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_WatchMakesNoProgress_HealthzFailsThenRecovers()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        // Idle streams end every 1-2 s (watch timeout), which is progress; 4 s without any means stuck.
+        var daemon = h.Start(h.WriteConfig(), timings: o => (o.WatchTimeout, o.StuckAfter) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4)));
+        await DaemonHarness.WaitUntilAsync(() => daemon.Logs.Contains("First full pass done", StringComparison.Ordinal), Startup, "first full pass");
+        var down = true;
+        h.Api.FaultHook = r => down && r.Verb is "watch" or "list" ? KubeFault.Unavailable() : null;
+        h.Api.EndWatches();
+
+        await DaemonHarness.WaitUntilAsync(async () => (await daemon.GetAsync("healthz")).Status == 503, TimeSpan.FromSeconds(10), "healthz fails while watches are stuck");
+        Assert.Contains("made no progress", (await daemon.GetAsync("healthz")).Body + daemon.Logs, StringComparison.Ordinal);
+        down = false;
+
+        await DaemonHarness.WaitUntilAsync(async () => (await daemon.GetAsync("healthz")).Status == 200, TimeSpan.FromSeconds(10), "healthz recovers");
     }
 
     [Fact]
@@ -166,5 +188,21 @@ public sealed class DaemonWatchTests
         var code = await daemon.StopAsync().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.True(code == 0, daemon.Logs);
+    }
+
+    [Fact]
+    public async Task Daemon_StaticPasswordRotated_QuartzJobRewritesSecretsAfterStaticRefreshInterval()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        var daemon = await ReadyAsync(h, h.WriteConfig(settings: "{staticRefreshInterval: 10s}"));
+        var before = h.Secret("team-a")!.Data[ManagedSecret.DataKey];
+
+        h.WriteFile("password.txt", "rotated-password");
+
+        // The job's trigger was planned at the first fetch: within the interval (less jitter) plus a margin.
+        await DaemonHarness.WaitUntilAsync(() => !h.Secret("team-a")!.Data[ManagedSecret.DataKey].SequenceEqual(before), TimeSpan.FromSeconds(20),
+            "rotated password reaches the secret");
+        Assert.Contains("Registry hub fetched; next fetch at", daemon.Logs, StringComparison.Ordinal);
+        Assert.Contains("secret_rotator_last_success_timestamp_seconds{registry=\"hub\"}", (await daemon.GetAsync("metrics")).Body, StringComparison.Ordinal);
     }
 }

@@ -102,6 +102,17 @@ public sealed partial class DaemonHarness : IAsyncDisposable
         return TimeProvider.System.GetElapsedTime(started);
     }
 
+    public static async Task<TimeSpan> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within, string what)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        while (!await condition())
+        {
+            if (TimeProvider.System.GetElapsedTime(started) > within) throw new Xunit.Sdk.XunitException($"not within {within}: {what}");
+            await Task.Delay(50);
+        }
+        return TimeProvider.System.GetElapsedTime(started);
+    }
+
     public V1Secret? Secret(string ns) => Api.GetSecret(ns, "regcred");
 
     public async ValueTask DisposeAsync()

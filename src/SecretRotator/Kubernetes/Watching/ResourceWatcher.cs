@@ -40,6 +40,9 @@ public sealed partial class ResourceWatcher<T>(
     ILogger logger)
     where T : IKubernetesObject<V1ObjectMeta>
 {
+    /// <summary>A stream that ends sooner than this without any event is treated as a failure (backoff), never re-opened at once.</summary>
+    private static readonly TimeSpan MinimumHealthyStream = TimeSpan.FromSeconds(1);
+
     private readonly TaskCompletionSource _listed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes after the first successful list has been handed to the sink.</summary>
@@ -64,6 +67,7 @@ public sealed partial class ResourceWatcher<T>(
                     _listed.TrySetResult();
                     LogListed(logger, source.Resource, items.Count, version);
                 }
+                var opened = time.GetTimestamp();
                 var (lastVersion, events, error) = await WatchOnceAsync(version, cancellationToken);
                 version = lastVersion;
                 if (error is KubernetesException { Status.Code: (int)HttpStatusCode.Gone })
@@ -75,29 +79,28 @@ public sealed partial class ResourceWatcher<T>(
                     failures = 0;
                     continue;
                 }
-                if (error is null && events > 0)
+                // A stream that was up (it delivered events, or lasted a while) and then ended, whether by the server's
+                // timeout or a broken connection, resumes at once from the last version seen: that is progress.
+                if (events > 0 || (time.GetElapsedTime(opened) >= MinimumHealthyStream && error is not HttpOperationException))
                 {
-                    // The server ended a healthy stream (its timeout): resume at once from the last version seen.
-                    metrics.WatchRestart(source.Resource, "closed");
+                    health.Progress(source.Resource);
+                    metrics.WatchRestart(source.Resource, error is null ? "closed" : "disconnected");
+                    if (error is not null) LogStreamError(logger, source.Resource, error.Message);
                     failures = 0;
                     continue;
                 }
-                reason = error is null ? "empty" : "error";
-                if (error is not null) LogStreamError(logger, source.Resource, error.Message);
+                (reason, var message) = Describe(error);
+                LogStreamError(logger, source.Resource, message);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 break;
             }
-            catch (HttpOperationException e)
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException or OperationCanceledException)
             {
-                reason = e.Response.StatusCode == HttpStatusCode.GatewayTimeout ? "timeout" : $"http_{(int)e.Response.StatusCode}";
-                LogStreamError(logger, source.Resource, $"HTTP {(int)e.Response.StatusCode}");
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or KubernetesException or OperationCanceledException)
-            {
-                reason = "disconnected";
-                LogStreamError(logger, source.Resource, e.Message);
+                // The list failed.
+                (reason, var message) = Describe(e);
+                LogStreamError(logger, source.Resource, message);
             }
             failures++;
             metrics.WatchRestart(source.Resource, reason);
@@ -118,20 +121,36 @@ public sealed partial class ResourceWatcher<T>(
     {
         Exception? error = null;
         var events = 0;
-        await foreach (var (type, item) in source.Watch(client, version, backoff.WatchTimeoutSeconds(), e => error = e, cancellationToken))
+        try
         {
-            events++;
-            health.Progress(source.Resource);
-            if (item?.Metadata?.ResourceVersion is { Length: > 0 } seen) version = seen;
-            if (type is WatchEventType.Bookmark) continue;
-            if (type is WatchEventType.Error) break;
-            metrics.WatchEvent(source.Resource, type.ToString().ToLowerInvariant());
-            await sink.ApplyAsync(type, item!, cancellationToken);
+            await foreach (var (type, item) in source.Watch(client, version, backoff.WatchTimeoutSeconds(), e => error = e, cancellationToken))
+            {
+                if (type is WatchEventType.Error) break; // reported through onError; not progress
+                events++;
+                health.Progress(source.Resource);
+                if (item?.Metadata?.ResourceVersion is { Length: > 0 } seen) version = seen;
+                if (type is WatchEventType.Bookmark) continue;
+                metrics.WatchEvent(source.Resource, type.ToString().ToLowerInvariant());
+                await sink.ApplyAsync(type, item!, cancellationToken);
+            }
         }
-        // A server-side timeout ends the stream cleanly after a healthy period: that too is progress.
-        if (error is null) health.Progress(source.Resource);
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested
+                                  && e is HttpOperationException or HttpRequestException or IOException or KubernetesException or OperationCanceledException)
+        {
+            error = e;
+        }
         return (version, events, error);
     }
+
+    /// <summary>A metric-safe reason word and a log message (status code or exception message, never a body).</summary>
+    private static (string Reason, string Message) Describe(Exception? error) => error switch
+    {
+        null => ("empty", "stream ended at once without events"),
+        HttpOperationException { Response.StatusCode: HttpStatusCode.GatewayTimeout } => ("timeout", "HTTP 504"),
+        HttpOperationException h => ($"http_{(int)h.Response.StatusCode}", $"HTTP {(int)h.Response.StatusCode}"),
+        KubernetesException k => ("error", $"{k.Status?.Code} {k.Status?.Reason}"),
+        _ => ("disconnected", error.Message),
+    };
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Debug, Message = "Listed {Resource}: {Count} objects at resourceVersion {ResourceVersion}")]
     private static partial void LogListed(ILogger logger, string resource, int count, string resourceVersion);
