@@ -8,7 +8,7 @@ namespace SecretRotator.Scheduling;
 
 /// <summary>
 /// What the watches have seen: namespaces, our managed secrets and the configured service accounts. Objects are stored as
-/// received and never mutated; <see cref="Secret"/> and <see cref="ServiceAccount"/> hand out copies to writers.
+/// received and never mutated (the shared reconciler and patcher copy before they change anything).
 /// </summary>
 public sealed class ClusterState(RotatorConfig config)
 {
@@ -23,8 +23,6 @@ public sealed class ClusterState(RotatorConfig config)
     private bool _synced;
 
     public bool IsConfiguredAccount(string name) => _accountNames.Contains(name);
-
-    public V1Secret? Secret(string ns, string name) => Secrets.TryGetValue((ns, name), out var s) ? Copy(s) : null;
 
     public V1ServiceAccount? ServiceAccount(string ns, string name) => ServiceAccounts.TryGetValue((ns, name), out var sa) ? sa : null;
 
@@ -52,6 +50,4 @@ public sealed class ClusterState(RotatorConfig config)
         Secrets.Clear();
         ServiceAccounts.Clear();
     }
-
-    private static T Copy<T>(T obj) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(obj));
 }

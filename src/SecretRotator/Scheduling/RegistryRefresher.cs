@@ -39,15 +39,15 @@ public sealed partial class RegistryRefresher(
         try
         {
             var definition = config.Registry(registry);
-            var (fresh, results) = await fetcher.FetchAsync([definition], config.Settings.Verify, cancellationToken);
-            var ok = fresh.TryGetValue(registry, out var credential);
+            var (credential, result) = await fetcher.FetchOneAsync(definition, config.Settings.Verify, cancellationToken);
+            var ok = credential is not null;
             if (ok) cache.Store(registry, credential!);
             var failures = ok ? 0 : _failures.AddOrUpdate(registry, 1, (_, n) => n + 1);
             if (ok) _failures[registry] = 0;
             var now = time.GetUtcNow();
             var next = _planner.Next(now, new FetchOutcome(ok, ok ? credential!.ExpiresAt : cache.ExpiresAt(registry), failures), definition.Schedule, Random.Shared.NextDouble());
             await ScheduleAsync(registry, next, cancellationToken);
-            LogPlanned(logger, registry, ok ? "fetched" : $"failed ({results[registry].Reason})", next);
+            LogPlanned(logger, registry, ok ? "fetched" : $"failed ({result.Reason})", next);
             if (ok && fanOut && await FanOutAsync(registry, cancellationToken)) metrics.LastSuccess(registry, now);
             return ok;
         }

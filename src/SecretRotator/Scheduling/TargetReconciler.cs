@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
-using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Rotation;
 using SecretRotator.Telemetry;
@@ -10,15 +9,15 @@ using SecretRotator.Telemetry;
 namespace SecretRotator.Scheduling;
 
 /// <summary>
-/// Brings one (secret, namespace) to its desired state from the watch caches and the cached credentials, with the same
-/// writer, builder and service-account patcher as <c>run</c>. One key is reconciled by one caller at a time.
+/// Brings one (secret, namespace) to its desired state through the shared <see cref="SecretReconciler"/> (the path `run`
+/// takes), fed from the watch caches and the cached credentials. One key is reconciled by one caller at a time.
 /// </summary>
 public sealed partial class TargetReconciler(
     RotatorConfig config,
     ClusterState state,
     CredentialCache credentials,
-    IKubernetesClientProvider kubernetes,
-    RotatorMetrics metrics,
+    SecretReconciler reconciler,
+    RunRecorder recorder,
     TimeProvider time,
     ILogger<TargetReconciler> logger)
 {
@@ -35,8 +34,9 @@ public sealed partial class TargetReconciler(
         try
         {
             if (!state.Namespaces.TryGetValue(key.Namespace, out var ns) || !ClusterState.Selects(target, ns)) return null;
-            var result = await ApplyAsync(target, key.Namespace, leader);
-            Record(result);
+            var result = await reconciler.ReconcileAsync(target, key.Namespace, Context(target, key.Namespace, leader));
+            recorder.Target(result);
+            if (result.Outcome is Outcome.Created or Outcome.Updated) LogWritten(logger, result.Secret, result.Namespace, result.Outcome.Label());
             return result;
         }
         finally
@@ -45,65 +45,34 @@ public sealed partial class TargetReconciler(
         }
     }
 
-    private async Task<TargetResult> ApplyAsync(SecretTarget target, string ns, CancellationToken leader)
+    /// <summary>
+    /// Only the registries due for the stored secret get the cached credential (the same rule as `run`): a restart or a
+    /// watch event does not rewrite every secret with a new token; the others keep their stored entries.
+    /// </summary>
+    private RunContext Context(SecretTarget target, string ns, CancellationToken leader)
     {
         var now = time.GetUtcNow();
-        var existing = state.Secret(ns, target.Name);
+        state.Secrets.TryGetValue((ns, target.Name), out var existing);
         var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
-        foreach (var registry in DueRegistries(target, existing, now, config.Settings.RefreshBefore))
+        foreach (var registry in RunPlanner.DueRegistries(target, existing, now, config.Settings.RefreshBefore))
         {
             if (credentials.Valid(registry) is { } credential) fresh[registry] = credential;
         }
-        var client = kubernetes.Client;
-        try
+        var accounts = new ServiceAccountIndex();
+        foreach (var account in target.ServiceAccounts)
         {
-            var (result, desired) = await new SecretWriter(client, config.Settings.Adopt).WriteAsync(target.Name, ns,
-                current => SecretBuilder.Build(target, ns, fresh, current, now, config.Settings.Instance), existing, dryRun: false, leader);
-            if (result.Outcome is not (Outcome.Created or Outcome.Updated or Outcome.Unchanged) || desired is not { HasEntries: true }) return result;
-            // A fresh patcher per call: the run-scoped one remembers what it wrote, which a hand edit may have undone since.
-            var patcher = new ServiceAccountPatcher(client);
-            foreach (var account in target.ServiceAccounts)
-            {
-                if (await patcher.EnsureAsync(target.Name, ns, account, dryRun: false, leader, state.ServiceAccount(ns, account)) is { } failure) return failure;
-            }
-            return result;
+            if (state.ServiceAccount(ns, account) is { } sa) accounts.Remember(sa);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        return new RunContext
         {
-            return new TargetResult(target.Name, ns, Outcome.Failed, "error", $"unexpected {e.GetType().Name}: {e.Message}");
-        }
+            Settings = config.Settings,
+            Credentials = fresh,
+            Listed = existing is null ? new Dictionary<(string, string), V1Secret>() : new Dictionary<(string, string), V1Secret> { [(ns, target.Name)] = existing },
+            Accounts = accounts,
+            Now = now,
+            CancellationToken = leader,
+        };
     }
-
-    // The same rule as RotationRunner's (private there until the Rotation refactor exposes it): keep stored entries that are
-    // still fresh, so a restart or a watch event does not rewrite every secret with a new token.
-    private static IEnumerable<string> DueRegistries(SecretTarget target, V1Secret? existing, DateTimeOffset now, TimeSpan refreshBefore)
-    {
-        if (existing is null || existing.GetLabel(ManagedSecret.ManagedByLabel) != ManagedSecret.ManagedByValue) return target.Registries;
-        if (existing.GetAnnotation(ManagedSecret.RegistriesAnnotation) != string.Join(",", target.Registries)) return target.Registries;
-        var data = existing.Data?.TryGetValue(ManagedSecret.DataKey, out var bytes) == true ? bytes : null;
-        if (data is null || DockerConfigJson.TryParse(data) is null || existing.GetAnnotation(ManagedSecret.ContentHashAnnotation) != SecretBuilder.Hash(data))
-            return target.Registries;
-        var sources = SecretSources.Parse(existing.GetAnnotation(ManagedSecret.SourcesAnnotation));
-        return target.Registries.Where(r => sources?.GetValueOrDefault(r) is not { ExpiresAt: { } expiry } || expiry - now <= refreshBefore);
-    }
-
-    private void Record(TargetResult r)
-    {
-        if (r.Outcome is Outcome.MissingNamespace or Outcome.Pruned) return;
-        metrics.SecretWrite(r.Secret, r.Outcome.Label());
-        if (r.Outcome.IsFailure())
-        {
-            metrics.SecretFailure(r.Secret, r.Namespace, r.Reason ?? r.Outcome.Label());
-            LogFailed(logger, r.Secret, r.Namespace, r.Reason ?? "", r.Message ?? "");
-        }
-        else if (r.Outcome is Outcome.Created or Outcome.Updated)
-        {
-            LogWritten(logger, r.Secret, r.Namespace, r.Outcome.Label());
-        }
-    }
-
-    [LoggerMessage(EventId = 5201, Level = LogLevel.Error, Message = "Secret {Secret} in namespace {Namespace} failed ({Reason}): {Message}")]
-    private static partial void LogFailed(ILogger logger, string secret, string @namespace, string reason, string message);
 
     [LoggerMessage(EventId = 5202, Level = LogLevel.Information, Message = "Secret {Secret} in namespace {Namespace}: {Outcome}")]
     private static partial void LogWritten(ILogger logger, string secret, string @namespace, string outcome);
