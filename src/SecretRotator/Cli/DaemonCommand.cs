@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Scheduling;
 using SecretRotator.Telemetry;
@@ -38,6 +39,16 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
         {
             var config = await CommandServices.LoadConfigAsync(probe, parse.GetValue(o.Config), stderr);
             if (config is null) return CliApp.ExitUsage;
+            try
+            {
+                // Fails fast (exit 2) without a cluster connection rather than inside a hosted service.
+                _ = probe.GetRequiredService<IKubernetesClientProvider>().Client;
+            }
+            catch (KubeConfigException e)
+            {
+                await stderr.WriteLineAsync($"error: {e.Message}");
+                return CliApp.ExitUsage;
+            }
             var environment = probe.GetService<IEnvironmentVariables>() ?? new ProcessEnvironmentVariables();
             builder.Services.AddSecretRotatorDaemon(config, d =>
             {
