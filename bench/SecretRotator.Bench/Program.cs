@@ -9,6 +9,12 @@ using SecretRotator.Tests.Fakes.Kubernetes;
 
 // Measures the run pipeline end to end (real CLI, real KubernetesClient, loopback fake API server over HTTP)
 // and the hot pure function. Usage: dotnet run -c Release --project bench/SecretRotator.Bench -- [namespaces] [latencyMs]
+// Daemon: ... -- daemon-latency [served=1000] [burst=100] [memoryNamespaces=10000] (see DaemonLatencyBench.cs).
+if (args is ["daemon-latency", .. var daemonArgs])
+{
+    await DaemonLatencyBench.RunAsync(daemonArgs);
+    return;
+}
 var namespaces = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
 var latencyMs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 var dir = Directory.CreateTempSubdirectory("secret-rotator-bench-");

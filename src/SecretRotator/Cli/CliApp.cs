@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace SecretRotator.Cli;
 
 /// <summary>
-/// The command line: run, render, status, validate, rbac. Exit codes: 0 all targets fine, 1 some target failed,
+/// The command line: run, daemon, render, status, validate, rbac, explain. Exit codes: 0 all targets fine, 1 some target failed,
 /// 2 bad config or usage (also: no command at all, after printing the help). Tests call <see cref="RunAsync"/>
 /// with their own writers and service overrides; <paramref name="environment"/> stands in for the process
 /// environment where the CLI reads it directly (SECRET_ROTATOR_LOG_FORMAT).
@@ -41,11 +41,14 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IService
         root.Subcommands.Add(Command("status", "List every expected and managed secret with its expiry and state (read-only; exit 1 if one is missing or expired)",
             [o.Config, o.Kubeconfig, o.Context, o.Output],
             (parse, ct) => new StatusCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));
+        root.Subcommands.Add(Command("daemon", "Run continuously: refresh each registry before its token expires, serve new namespaces at once, /metrics and health on --port",
+            [o.Config, o.Kubeconfig, o.Context, o.Port, o.LeaderElect, o.LeaseName, o.LeaseNamespace],
+            (parse, ct) => new DaemonCommand(o, stderr, configureServices, env).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(Command("validate", "Check the config file and report every error and warning with file, line and field",
             [o.Config],
             (parse, ct) => new ValidateCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(Command("rbac", "Print the least-privilege Role/ClusterRole YAML a config needs (for installs without the Helm chart)",
-            [o.Config, o.RbacScope, o.RbacDaemon, o.TypeRepair, o.ServiceAccount, o.ServiceAccountNamespace, o.LeaseName],
+            [o.Config, o.RbacScope, o.RbacDaemon, o.TypeRepair, o.ServiceAccount, o.ServiceAccountNamespace, o.RbacLeaseName],
             (parse, ct) => new RbacCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(ExplainCommand.Create(o, stdout, stderr, configureServices, env));
 

@@ -81,5 +81,12 @@ internal sealed partial class CliOptions
     public Option<bool> TypeRepair { get; } = new("--type-repair") { Description = "Grant secrets delete without prune, to replace a managed Secret whose type was changed" };
     public Option<string?> ServiceAccount { get; } = new("--service-account") { Description = "ServiceAccount to bind (default secret-rotator); also the role name" };
     public Option<string?> ServiceAccountNamespace { get; } = new("--service-account-namespace") { Description = "Namespace of that ServiceAccount (default secret-rotator)" };
-    public Option<string?> LeaseName { get; } = new("--lease-name") { Description = "Leader-election Lease name with --daemon (default: the role name)" };
+    public Option<string?> RbacLeaseName { get; } = new("--lease-name") { Description = "Leader-election Lease name with --daemon (default: the role name)" };
+
+
+    // daemon
+    public Option<int> Port { get; } = new("--port") { Description = "Serve /healthz, /readyz and /metrics on this port", DefaultValueFactory = _ => 8080 };
+    public Option<bool> LeaderElect { get; } = new("--leader-elect") { Description = "Hold a Lease so that only one replica writes (true|false)", DefaultValueFactory = _ => true };
+    public Option<string> LeaseName { get; } = new("--lease-name") { Description = "Name of the coordination.k8s.io Lease", DefaultValueFactory = _ => "secret-rotator" };
+    public Option<string?> LeaseNamespace { get; } = new("--lease-namespace") { Description = "Namespace of the Lease (default: POD_NAMESPACE, then the in-cluster namespace, then default)" };
 }

@@ -15,7 +15,11 @@ internal static class CommandServices
     /// <summary>Timestamps are UTC and say so: ISO 8601 with a Z, the same in both formats.</summary>
     private const string TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
 
-    public static ServiceProvider Build(ParseResult parse, CliOptions o, Action<IServiceCollection>? configure, Func<string, string?> environment)
+    public static ServiceProvider Build(ParseResult parse, CliOptions o, Action<IServiceCollection>? configure, Func<string, string?> environment) =>
+        Add(new ServiceCollection(), parse, o, configure, environment).BuildServiceProvider();
+
+    /// <summary>The same services into an existing collection (the daemon's host).</summary>
+    public static IServiceCollection Add(IServiceCollection services, ParseResult parse, CliOptions o, Action<IServiceCollection>? configure, Func<string, string?> environment)
     {
         // Logging__LogLevel__Default (the .NET convention) and SECRET_ROTATOR_Logging__LogLevel__Default both
         // work; the prefixed one wins.
@@ -25,7 +29,6 @@ internal static class CommandServices
             .AddEnvironmentVariables()
             .AddEnvironmentVariables("SECRET_ROTATOR_")
             .Build();
-        var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         var json = LogFormat(parse, o, environment) == "json";
         services.AddLogging(b =>
@@ -58,7 +61,7 @@ internal static class CommandServices
         services.AddSingleton(connection);
         services.AddSecretRotator();
         configure?.Invoke(services);
-        return services.BuildServiceProvider();
+        return services;
     }
 
     /// <summary>--log-format, else SECRET_ROTATOR_LOG_FORMAT (the chart sets json), else text.</summary>

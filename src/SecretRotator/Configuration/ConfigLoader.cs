@@ -100,10 +100,19 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
             }
             var options = provider.ParseOptions(entry);
             var images = ImageHint.ParseList(entry);
+            var schedule = ParseSchedule(entry);
             entry.RejectUnknownKeys();
-            if (name is not null) result.Add(new RegistryDefinition(name, type, options, entry.Location) { Images = images });
+            if (name is not null) result.Add(new RegistryDefinition(name, type, options, entry.Location) { Images = images, Schedule = schedule });
         }
         return result;
+    }
+
+    private static Quartz.CronExpression? ParseSchedule(ConfigMap entry)
+    {
+        if (entry.GetString("schedule") is not { } text) return null;
+        var (expression, problem) = Scheduling.CronSchedule.Parse(text);
+        if (problem is not null) entry.Error("schedule", problem);
+        return expression;
     }
 
     private static List<SecretTarget> ParseSecrets(ConfigMap root, HashSet<string> registries)
@@ -180,7 +189,9 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
             Prune = map.GetBool("prune", defaults.Prune),
             Timeout = map.GetDuration("timeout", defaults.Timeout, TimeSpan.FromHours(6)),
             Instance = map.GetString("instance") ?? defaults.Instance,
+            StaticRefreshInterval = map.GetDuration("staticRefreshInterval", defaults.StaticRefreshInterval, TimeSpan.FromDays(1)),
         };
+        if (settings.StaticRefreshInterval < TimeSpan.FromSeconds(10)) map.Error("staticRefreshInterval", "must be at least 10s");
         if (settings.Timeout == TimeSpan.Zero) map.Error("timeout", "must be greater than zero");
         if (!RegistryName().IsMatch(settings.Instance))
             map.Error("instance", "must be lowercase letters, digits and '-' (at most 63), starting and ending with a letter or digit");

@@ -25,6 +25,8 @@ public sealed record RegistryDefinition(string Name, string Type, object Options
 {
     /// <summary>registries[].images: example image references users pull with this registry's credential (validate checks them).</summary>
     public IReadOnlyList<ImageHint> Images { get; init; } = [];
+    /// <summary>registries[].schedule: a cron expression (daemon); the refresh also happens before expiry regardless.</summary>
+    public Quartz.CronExpression? Schedule { get; init; }
 }
 
 public sealed record SecretTarget(
@@ -54,6 +56,8 @@ public sealed record RotatorSettings
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Names this installation in the label secret-rotator.io/instance; prune only touches its own secrets.</summary>
     public string Instance { get; init; } = "default";
+    /// <summary>How often the daemon re-reads static registries (a rotated password reaches the cluster without a restart).</summary>
+    public TimeSpan StaticRefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 public sealed record MetricsSettings

@@ -52,6 +52,47 @@ public static partial class LabelSelector
         return null;
     }
 
+    /// <summary>
+    /// Whether <paramref name="labels"/> satisfy a valid selector, with the API server's semantics (the daemon decides
+    /// locally from its namespace watch). An invalid selector matches nothing.
+    /// </summary>
+    public static bool Matches(string selector, IDictionary<string, string>? labels)
+    {
+        if (Validate(selector) is not null) return false;
+        labels ??= new Dictionary<string, string>();
+        foreach (var requirement in SplitTopLevel(selector))
+        {
+            if (!MatchesOne(requirement.Trim(), labels)) return false;
+        }
+        return true;
+    }
+
+    private static bool MatchesOne(string requirement, IDictionary<string, string> labels)
+    {
+        if (Equality().Match(requirement) is { Success: true } eq)
+        {
+            var has = labels.TryGetValue(eq.Groups["key"].Value, out var actual);
+            var same = has && actual == eq.Groups["value"].Value;
+            return eq.Groups["op"].Value == "!=" ? !same : same;
+        }
+        if (Set().Match(requirement) is { Success: true } set)
+        {
+            var values = set.Groups["values"].Value.Split(',').Select(v => v.Trim()).ToHashSet(StringComparer.Ordinal);
+            var has = labels.TryGetValue(set.Groups["key"].Value, out var actual);
+            return set.Groups["op"].Value == "in" ? has && values.Contains(actual!) : !has || !values.Contains(actual!);
+        }
+        if (Comparison().IsMatch(requirement))
+        {
+            var greater = requirement.Contains('>', StringComparison.Ordinal);
+            var parts = requirement.Split(greater ? '>' : '<', 2, StringSplitOptions.TrimEntries);
+            return labels.TryGetValue(parts[0], out var actual) && long.TryParse(actual, System.Globalization.CultureInfo.InvariantCulture, out var number)
+                && (greater ? number > long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : number < long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        var exists = Exists().Match(requirement);
+        var present = labels.ContainsKey(exists.Groups["key"].Value);
+        return requirement.StartsWith('!') ? !present : present;
+    }
+
     /// <summary>Splits on commas outside parentheses.</summary>
     private static IEnumerable<string> SplitTopLevel(string selector)
     {

@@ -24,6 +24,10 @@ public sealed class RotatorMetrics : IDisposable
     private readonly Dictionary<string, double> _expiry = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _lastSuccess = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly Counter<long> _watchRestarts;
+    private readonly Counter<long> _watchEvents;
+    private Func<long>? _queueDepth;
+    private Func<bool>? _leader;
 
     public RotatorMetrics(IMeterFactory meterFactory)
     {
@@ -35,6 +39,13 @@ public sealed class RotatorMetrics : IDisposable
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RunDurationBuckets });
         _meter.CreateObservableGauge(MetricNames.TokenExpiry, () => Observe(_expiry), unit: "s", description: "Unix time at which the registry's current token expires.");
         _meter.CreateObservableGauge(MetricNames.LastSuccess, () => Observe(_lastSuccess), unit: "s", description: "Unix time of the last run in which the registry's credential was fetched and written without failure.");
+        // Daemon only: nothing is observed until the daemon attaches its queue and elector, so `run` exports none of these.
+        _watchRestarts = _meter.CreateCounter<long>(MetricNames.WatchRestarts, description: "Watch streams restarted, by resource and reason (closed, expired, error, disconnected, timeout, http_NNN, empty).");
+        _watchEvents = _meter.CreateCounter<long>(MetricNames.WatchEvents, description: "Watch events received, by resource and type (added, modified, deleted).");
+        _meter.CreateObservableGauge(MetricNames.QueueDepth, () => _queueDepth is { } depth ? [new Measurement<long>(depth())] : Array.Empty<Measurement<long>>(),
+            description: "(secret, namespace) pairs waiting to be reconciled.");
+        _meter.CreateObservableGauge(MetricNames.Leader, () => _leader is { } leader ? [new Measurement<long>(leader() ? 1 : 0)] : Array.Empty<Measurement<long>>(),
+            description: "1 while this daemon replica holds the leader lease and writes, else 0.");
     }
 
     /// <param name="outcome">One of <see cref="WriteOutcomes"/>.</param>
@@ -62,6 +73,20 @@ public sealed class RotatorMetrics : IDisposable
 
     public void RunDuration(TimeSpan duration) => _runDuration.Record(duration.TotalSeconds);
 
+    /// <param name="reason">A short machine word, never free text.</param>
+    public void WatchRestart(string resource, string reason) =>
+        _watchRestarts.Add(1, new KeyValuePair<string, object?>("resource", resource), new KeyValuePair<string, object?>("reason", reason));
+
+    public void WatchEvent(string resource, string type) =>
+        _watchEvents.Add(1, new KeyValuePair<string, object?>("resource", resource), new KeyValuePair<string, object?>("type", type));
+
+    /// <summary>Daemon: where the queue depth and leadership gauges read from.</summary>
+    public void AttachDaemon(Func<long> queueDepth, Func<bool> leader)
+    {
+        _queueDepth = queueDepth;
+        _leader = leader;
+    }
+
     private List<Measurement<double>> Observe(Dictionary<string, double> values)
     {
         lock (_gate)
@@ -80,12 +105,19 @@ public static class MetricNames
     public const string TokenExpiry = "secret_rotator_token_expiry_timestamp_seconds";
     public const string LastSuccess = "secret_rotator_last_success_timestamp_seconds";
     public const string RunDuration = "secret_rotator_run_duration_seconds";
+    public const string WatchRestarts = "secret_rotator_watch_restarts";
+    public const string WatchEvents = "secret_rotator_watch_events";
+    public const string QueueDepth = "secret_rotator_queue_depth";
+    public const string Leader = "secret_rotator_leader";
 
     /// <summary>Every metric family Prometheus sees, by its exposition name.</summary>
     public static readonly IReadOnlyList<string> Exported =
     [
         SecretWrites + "_total", SecretFailures + "_total", TokenRequests + "_total", TokenExpiry, LastSuccess, RunDuration,
     ];
+
+    /// <summary>What the daemon exports in addition to <see cref="Exported"/>.</summary>
+    public static readonly IReadOnlyList<string> DaemonExported = [WatchRestarts + "_total", WatchEvents + "_total", QueueDepth, Leader];
 
     /// <summary>Gauges that describe one registry's state; pushed per registry so a failed run keeps the old values.</summary>
     public static readonly IReadOnlySet<string> PerRegistryGauges = new HashSet<string>(StringComparer.Ordinal) { TokenExpiry, LastSuccess };

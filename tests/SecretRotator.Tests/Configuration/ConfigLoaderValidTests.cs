@@ -76,6 +76,20 @@ public sealed class ConfigLoaderValidTests
         Assert.False(config.Settings.Adopt);
         Assert.False(config.Settings.Prune);
         Assert.Equal(TimeSpan.FromMinutes(5), config.Settings.Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), config.Settings.StaticRefreshInterval);
+        Assert.All(config.Registries, r => Assert.Null(r.Schedule));
+    }
+
+    [Fact]
+    public void Parse_DaemonFields_ReadsScheduleAndStaticRefreshInterval()
+    {
+        var yaml = Valid.Replace("    server: ghcr.io\n", "    server: ghcr.io\n    schedule: \"*/30 * * * *\"\n", StringComparison.Ordinal)
+            .Replace("settings:\n", "settings:\n  staticRefreshInterval: 2m\n", StringComparison.Ordinal);
+
+        var config = Loader().Parse(yaml, FileName);
+
+        Assert.Equal("0 */30 * * * ?", config.Registries[0].Schedule!.CronExpressionString);
+        Assert.Equal(TimeSpan.FromMinutes(2), config.Settings.StaticRefreshInterval);
     }
 
     [Fact]

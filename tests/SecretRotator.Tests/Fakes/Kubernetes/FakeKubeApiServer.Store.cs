@@ -33,6 +33,8 @@ public sealed partial class FakeKubeApiServer
 
     public V1ServiceAccount? GetServiceAccount(string ns, string name) => Read<V1ServiceAccount>(_store.Get(KubeResource.ServiceAccounts, ns, name));
 
+    public V1Lease? GetLease(string ns, string name) => Read<V1Lease>(_store.Get(KubeResource.Leases, ns, name));
+
     /// <summary>All secrets, or those in <paramref name="ns"/>, ordered by namespace then name.</summary>
     public IReadOnlyList<V1Secret> ListSecrets(string? ns = null) =>
         [.. _store.List(KubeResource.Secrets, ns).Items.Select(o => Read<V1Secret>(o)!)];
@@ -58,6 +60,9 @@ public sealed partial class FakeKubeApiServer
     public void DeleteNamespace(string name) => Run(() => _store.Delete(KubeResource.Namespaces, null, name));
 
     public void DeleteSecret(string ns, string name) => Run(() => _store.Delete(KubeResource.Secrets, ns, name));
+
+    /// <summary>Ends every open watch stream (clients see the stream close and must re-watch).</summary>
+    public void EndWatches() => _store.EndWatches();
 
     /// <summary>Forgets watch history: a watch resuming from an older resourceVersion then gets a 410 Expired ERROR event.</summary>
     public void CompactWatchHistory() => _store.Compact();

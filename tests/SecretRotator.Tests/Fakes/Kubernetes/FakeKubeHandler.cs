@@ -251,9 +251,13 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
         {
             (plural, name) = ("namespaces", n);
         }
-        else if (segments is ["api", "v1", "namespaces", var n2, var p2, ..] && segments.Length <= 6 && KubeResource.Find(p2)?.Namespaced == true)
+        else if (segments is ["api", "v1", "namespaces", var n2, var p2, ..] && segments.Length <= 6 && KubeResource.Find(p2) is { Namespaced: true, ApiVersion: "v1" })
         {
             (plural, ns, name) = (p2, n2, segments.Length == 6 ? segments[5] : null);
+        }
+        else if (segments is ["apis", "coordination.k8s.io", "v1", "namespaces", var n3, "leases", ..] && segments.Length <= 7)
+        {
+            (plural, ns, name) = ("leases", n3, segments.Length == 7 ? segments[6] : null);
         }
         else
         {

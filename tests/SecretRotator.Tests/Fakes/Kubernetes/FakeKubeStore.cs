@@ -134,6 +134,19 @@ internal sealed class FakeKubeStore(TimeProvider time)
         }
     }
 
+    /// <summary>Ends every open watch stream cleanly, as an apiserver restart or a load balancer's idle timeout does.</summary>
+    public void EndWatches()
+    {
+        lock (_gate)
+        {
+            foreach (var watcher in _watchers)
+            {
+                watcher.Writer.TryComplete();
+            }
+            _watchers.Clear();
+        }
+    }
+
     /// <summary>Forget history, so a watch from an older resourceVersion gets 410 Expired, as after etcd compaction.</summary>
     public void Compact()
     {

@@ -6,17 +6,20 @@ using System.Text.RegularExpressions;
 namespace SecretRotator.Tests.Fakes.Kubernetes;
 
 /// <summary>A core/v1 resource the fake serves, with the server-side defaulting and validation that matters to the rotator.</summary>
-internal sealed partial record KubeResource(string Plural, string Kind, bool Namespaced)
+internal sealed partial record KubeResource(string Plural, string Kind, bool Namespaced, string ApiVersion = "v1")
 {
     public static readonly KubeResource Namespaces = new("namespaces", "Namespace", false);
     public static readonly KubeResource Secrets = new("secrets", "Secret", true);
     public static readonly KubeResource ServiceAccounts = new("serviceaccounts", "ServiceAccount", true);
+    /// <summary>coordination.k8s.io/v1 Lease, for leader election (served under /apis/coordination.k8s.io/v1).</summary>
+    public static readonly KubeResource Leases = new("leases", "Lease", true, "coordination.k8s.io/v1");
 
     public static KubeResource? Find(string plural) => plural switch
     {
         "namespaces" => Namespaces,
         "secrets" => Secrets,
         "serviceaccounts" => ServiceAccounts,
+        "leases" => Leases,
         _ => null,
     };
 
@@ -28,7 +31,7 @@ internal sealed partial record KubeResource(string Plural, string Kind, bool Nam
     public void Normalize(JsonObject obj, string name)
     {
         obj["kind"] = Kind;
-        obj["apiVersion"] = "v1";
+        obj["apiVersion"] = ApiVersion;
         if (this == Secrets)
         {
             // stringData is write-only: merged into data (base64) and dropped, as the apiserver does.

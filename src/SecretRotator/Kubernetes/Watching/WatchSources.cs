@@ -1,0 +1,56 @@
+using k8s;
+using k8s.Models;
+
+namespace SecretRotator.Kubernetes.Watching;
+
+/// <summary>The three resources the daemon watches, cluster-wide.</summary>
+public static class WatchSources
+{
+    private const int PageSize = 500;
+
+    public static readonly WatchSource<V1Namespace> Namespaces = new("namespaces",
+        (client, ct) => ListAll<V1Namespace>(async next =>
+        {
+            var list = await client.CoreV1.ListNamespaceAsync(continueParameter: next, limit: PageSize, cancellationToken: ct);
+            return (list.Items, list.Metadata);
+        }),
+        (client, version, timeout, onError, ct) => client.CoreV1.WatchListNamespaceAsync(allowWatchBookmarks: true, resourceVersion: version,
+            timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    /// <summary>Only ours (by label): other secrets are none of the daemon's business and would cost memory.</summary>
+    public static readonly WatchSource<V1Secret> ManagedSecrets = new("secrets",
+        (client, ct) => ListAll<V1Secret>(async next =>
+        {
+            var list = await client.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: ManagedSelector, continueParameter: next, limit: PageSize, cancellationToken: ct);
+            return (list.Items, list.Metadata);
+        }),
+        (client, version, timeout, onError, ct) => client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true,
+            labelSelector: ManagedSelector, resourceVersion: version, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static readonly WatchSource<V1ServiceAccount> ServiceAccounts = new("serviceaccounts",
+        (client, ct) => ListAll<V1ServiceAccount>(async next =>
+        {
+            var list = await client.CoreV1.ListServiceAccountForAllNamespacesAsync(continueParameter: next, limit: PageSize, cancellationToken: ct);
+            return (list.Items, list.Metadata);
+        }),
+        (client, version, timeout, onError, ct) => client.CoreV1.WatchListServiceAccountForAllNamespacesAsync(allowWatchBookmarks: true,
+            resourceVersion: version, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    private static string ManagedSelector => $"{ManagedSecret.ManagedByLabel}={ManagedSecret.ManagedByValue}";
+
+    /// <summary>Pages through a list; the watch resumes from the version of the last page.</summary>
+    private static async Task<(IList<T> Items, string ResourceVersion)> ListAll<T>(Func<string?, Task<(IList<T> Items, V1ListMeta Metadata)>> page)
+    {
+        var items = new List<T>();
+        string? next = null;
+        string version;
+        do
+        {
+            var (pageItems, metadata) = await page(next);
+            items.AddRange(pageItems);
+            version = metadata.ResourceVersion;
+            next = metadata.ContinueProperty;
+        } while (!string.IsNullOrEmpty(next));
+        return (items, version);
+    }
+}

@@ -1,0 +1,122 @@
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
+using SecretRotator.Kubernetes.Watching;
+using SecretRotator.Telemetry;
+
+namespace SecretRotator.Scheduling;
+
+/// <summary>
+/// The leader's work, from gaining the lease to losing it or shutting down: fetch every registry, list and watch
+/// namespaces, managed secrets and service accounts, one full pass over every (secret, namespace), then serve watch events
+/// from the queue with <c>settings.concurrency</c> workers.
+/// </summary>
+public sealed partial class DaemonRunner(
+    RotatorConfig config,
+    IKubernetesClientProvider kubernetes,
+    ClusterState state,
+    ReconcileBacklog queue,
+    TargetReconciler reconciler,
+    RegistryRefresher refresher,
+    DaemonStatus status,
+    WatchHealth health,
+    IOptions<DaemonOptions> options,
+    RotatorMetrics metrics,
+    TimeProvider time,
+    ILoggerFactory loggers)
+{
+    private readonly ILogger _logger = loggers.CreateLogger<DaemonRunner>();
+
+    /// <param name="leader">Cancelled when the lease is lost: everything stops at once.</param>
+    /// <param name="stopping">Cancelled on shutdown: no new work starts, in-flight writes finish.</param>
+    public async Task RunAsync(CancellationToken leader, CancellationToken stopping)
+    {
+        using var noNewWork = CancellationTokenSource.CreateLinkedTokenSource(leader, stopping);
+        state.Synced = false;
+        state.Clear();
+        queue.Clear();
+        var watchers = new List<Task>();
+        try
+        {
+            await Task.WhenAll(config.Registries.Select(r => refresher.RefreshAsync(r.Name, fanOut: false, noNewWork.Token)));
+
+            var client = kubernetes.Client;
+            var backoff = new WatchBackoff(options.Value.WatchBackoffInitial, options.Value.WatchBackoffMax, options.Value.WatchTimeout, Random.Shared);
+            var namespaces = Watcher(client, backoff, WatchSources.Namespaces, new NamespaceSink(state, config, queue));
+            var secrets = Watcher(client, backoff, WatchSources.ManagedSecrets, new SecretSink(state, config, queue));
+            var accounts = Watcher(client, backoff, WatchSources.ServiceAccounts, new ServiceAccountSink(state, config, queue));
+            watchers.Add(Supervise("namespaces", namespaces.RunAsync(noNewWork.Token), noNewWork.Token));
+            watchers.Add(Supervise("secrets", secrets.RunAsync(noNewWork.Token), noNewWork.Token));
+            watchers.Add(Supervise("serviceaccounts", accounts.RunAsync(noNewWork.Token), noNewWork.Token));
+            await Task.WhenAll(namespaces.FirstListed, secrets.FirstListed, accounts.FirstListed).WaitAsync(noNewWork.Token);
+            state.Synced = true;
+
+            var keys = state.AllKeys().ToList();
+            await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = config.Settings.Concurrency, CancellationToken = noNewWork.Token },
+                async (key, _) => await reconciler.ReconcileAsync(key, leader));
+            status.FirstPassDone = true;
+            LogFirstPass(_logger, keys.Count);
+
+            await Task.WhenAll(Enumerable.Range(0, config.Settings.Concurrency).Select(_ => WorkAsync(leader, noNewWork.Token)));
+        }
+        catch (OperationCanceledException) when (noNewWork.IsCancellationRequested)
+        {
+            // lease lost or shutting down
+        }
+        await noNewWork.CancelAsync();
+        await Task.WhenAll(watchers);
+        foreach (var resource in new[] { "namespaces", "secrets", "serviceaccounts" }) health.Unregister(resource);
+    }
+
+    private async Task WorkAsync(CancellationToken leader, CancellationToken noNewWork)
+    {
+        while (await queue.TakeAsync(noNewWork) is { } key)
+        {
+            try
+            {
+                await reconciler.ReconcileAsync(key, leader);
+            }
+            catch (OperationCanceledException) when (leader.IsCancellationRequested)
+            {
+                return;
+            }
+            finally
+            {
+                queue.Done();
+            }
+        }
+    }
+
+    private ResourceWatcher<T> Watcher<T>(IKubernetes client, WatchBackoff backoff, WatchSource<T> source, IWatchSink<T> sink)
+        where T : IKubernetesObject<V1ObjectMeta> =>
+        new(source, client, sink, health, backoff, metrics, time, loggers.CreateLogger($"SecretRotator.Kubernetes.Watching.ResourceWatcher.{source.Resource}"));
+
+    /// <summary>A watch loop ends only when told to; ending otherwise is a fault that /healthz reports.</summary>
+    private async Task Supervise(string resource, Task loop, CancellationToken stop)
+    {
+        try
+        {
+            await loop;
+        }
+        catch (Exception e) when (!stop.IsCancellationRequested || e is not OperationCanceledException)
+        {
+            LogLoopFailed(_logger, resource, e.Message);
+            status.Failed($"watch of {resource} ended: {e.GetType().Name}");
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        if (!stop.IsCancellationRequested) status.Failed($"watch of {resource} ended");
+    }
+
+    [LoggerMessage(EventId = 5401, Level = LogLevel.Information, Message = "First full pass done: {Count} (secret, namespace) pairs")]
+    private static partial void LogFirstPass(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5402, Level = LogLevel.Critical, Message = "Watch loop of {Resource} failed: {Error}")]
+    private static partial void LogLoopFailed(ILogger logger, string resource, string error);
+}

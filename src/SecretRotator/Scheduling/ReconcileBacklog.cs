@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace SecretRotator.Scheduling;
+
+/// <summary>One (secret target, namespace) to bring to its desired state.</summary>
+public readonly record struct ReconcileKey(string Secret, string Namespace);
+
+/// <summary>
+/// Work from watch events: a bounded channel (a burst slows the watch loops rather than growing memory) with coalescing,
+/// so a key already waiting is not queued twice however many events arrive for it.
+/// </summary>
+public sealed class ReconcileBacklog(int capacity)
+{
+    private readonly Channel<ReconcileKey> _channel = Channel.CreateBounded<ReconcileKey>(new BoundedChannelOptions(capacity)
+    {
+        FullMode = BoundedChannelFullMode.Wait,
+        SingleWriter = false,
+        SingleReader = false,
+    });
+    private readonly ConcurrentDictionary<ReconcileKey, byte> _waiting = new();
+    private int _inFlight;
+
+    /// <summary>Keys waiting or being worked on.</summary>
+    public long Depth => _waiting.Count + Volatile.Read(ref _inFlight);
+
+    public async ValueTask EnqueueAsync(ReconcileKey key, CancellationToken cancellationToken)
+    {
+        if (!_waiting.TryAdd(key, 0)) return; // coalesced with the copy already waiting
+        try
+        {
+            await _channel.Writer.WriteAsync(key, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            _waiting.TryRemove(key, out _);
+            throw;
+        }
+    }
+
+    /// <summary>Takes the next key; null when <paramref name="cancellationToken"/> is cancelled. Call <see cref="Done"/> after.</summary>
+    public async ValueTask<ReconcileKey?> TakeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var key = await _channel.Reader.ReadAsync(cancellationToken);
+            Interlocked.Increment(ref _inFlight);
+            // Removed before the work starts: an event arriving during the work queues the key again.
+            _waiting.TryRemove(key, out _);
+            return key;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    public void Done() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>Forgets everything waiting (leadership lost: the next leader lists afresh).</summary>
+    public void Clear()
+    {
+        while (_channel.Reader.TryRead(out _)) { }
+        _waiting.Clear();
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+using Quartz;
+
+namespace SecretRotator.Scheduling;
+
+/// <summary>One Quartz job per registry (key = registry name). Only the leader fetches and writes; a standby's fire is a no-op.</summary>
+[DisallowConcurrentExecution]
+public sealed partial class RegistryRefreshJob(RegistryRefresher refresher, Leadership leadership, ILogger<RegistryRefreshJob> logger) : IJob
+{
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        var registry = context.JobDetail.Key.Name;
+        if (!leadership.IsLeader)
+        {
+            LogSkipped(logger, registry);
+            return;
+        }
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leadership.Token);
+        await refresher.RefreshAsync(registry, fanOut: true, linked.Token);
+    }
+
+    [LoggerMessage(EventId = 5302, Level = LogLevel.Debug, Message = "Registry {Registry}: not the leader, fetch skipped")]
+    private static partial void LogSkipped(ILogger logger, string registry);
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using SecretRotator.Configuration;
+using SecretRotator.Registries;
+using SecretRotator.Rotation;
+using SecretRotator.Telemetry;
+
+namespace SecretRotator.Scheduling;
+
+/// <summary>
+/// Brings one (secret, namespace) to its desired state through the shared <see cref="SecretReconciler"/> (the path `run`
+/// takes), fed from the watch caches and the cached credentials. One key is reconciled by one caller at a time.
+/// </summary>
+public sealed partial class TargetReconciler(
+    RotatorConfig config,
+    ClusterState state,
+    CredentialCache credentials,
+    SecretReconciler reconciler,
+    RunRecorder recorder,
+    TimeProvider time,
+    ILogger<TargetReconciler> logger)
+{
+    private readonly ConcurrentDictionary<ReconcileKey, SemaphoreSlim> _locks = new();
+    private readonly Dictionary<string, SecretTarget> _targets = config.Secrets.ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+    /// <param name="leader">Cancelled when the lease is lost: no write starts or continues after that.</param>
+    /// <returns>The outcome, or null when the namespace is gone or no longer selected (nothing to do).</returns>
+    public async Task<TargetResult?> ReconcileAsync(ReconcileKey key, CancellationToken leader)
+    {
+        if (!_targets.TryGetValue(key.Secret, out var target)) return null;
+        var gate = _locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(leader);
+        try
+        {
+            if (!state.Namespaces.TryGetValue(key.Namespace, out var ns) || !ClusterState.Selects(target, ns)) return null;
+            var result = await reconciler.ReconcileAsync(target, key.Namespace, Context(target, key.Namespace, leader));
+            recorder.Target(result);
+            if (result.Outcome is Outcome.Created or Outcome.Updated) LogWritten(logger, result.Secret, result.Namespace, result.Outcome.Label());
+            return result;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Only the registries due for the stored secret get the cached credential (the same rule as `run`): a restart or a
+    /// watch event does not rewrite every secret with a new token; the others keep their stored entries.
+    /// </summary>
+    private RunContext Context(SecretTarget target, string ns, CancellationToken leader)
+    {
+        var now = time.GetUtcNow();
+        state.Secrets.TryGetValue((ns, target.Name), out var existing);
+        var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
+        foreach (var registry in RunPlanner.DueRegistries(target, existing, now, config.Settings.RefreshBefore))
+        {
+            if (credentials.Valid(registry) is { } credential) fresh[registry] = credential;
+        }
+        var accounts = new ServiceAccountIndex();
+        foreach (var account in target.ServiceAccounts)
+        {
+            if (state.ServiceAccount(ns, account) is { } sa) accounts.Remember(sa);
+        }
+        return new RunContext
+        {
+            Settings = config.Settings,
+            Credentials = fresh,
+            Listed = existing is null ? new Dictionary<(string, string), V1Secret>() : new Dictionary<(string, string), V1Secret> { [(ns, target.Name)] = existing },
+            Accounts = accounts,
+            Now = now,
+            CancellationToken = leader,
+        };
+    }
+
+    [LoggerMessage(EventId = 5202, Level = LogLevel.Information, Message = "Secret {Secret} in namespace {Namespace}: {Outcome}")]
+    private static partial void LogWritten(ILogger logger, string secret, string @namespace, string outcome);
+}

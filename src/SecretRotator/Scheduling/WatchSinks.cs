@@ -1,0 +1,76 @@
+using k8s;
+using k8s.Models;
+using SecretRotator.Configuration;
+using SecretRotator.Kubernetes.Watching;
+
+namespace SecretRotator.Scheduling;
+
+/// <summary>Namespaces: a new namespace, or one relabelled into a selection, gets every secret that selects it.</summary>
+public sealed class NamespaceSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue) : IWatchSink<V1Namespace>
+{
+    public async ValueTask ReplaceAsync(IList<V1Namespace> items, CancellationToken cancellationToken)
+    {
+        state.Namespaces.Clear();
+        foreach (var ns in items) state.Namespaces[ns.Metadata.Name] = ns;
+        if (state.Synced) foreach (var key in state.AllKeys()) await queue.EnqueueAsync(key, cancellationToken);
+    }
+
+    public async ValueTask ApplyAsync(WatchEventType type, V1Namespace item, CancellationToken cancellationToken)
+    {
+        if (type == WatchEventType.Deleted)
+        {
+            state.Namespaces.TryRemove(item.Metadata.Name, out _);
+            return;
+        }
+        state.Namespaces[item.Metadata.Name] = item;
+        if (!state.Synced) return;
+        foreach (var target in config.Secrets.Where(t => ClusterState.Selects(t, item)))
+            await queue.EnqueueAsync(new ReconcileKey(target.Name, item.Metadata.Name), cancellationToken);
+    }
+}
+
+/// <summary>Managed secrets (by label): a deleted or hand-edited one is restored.</summary>
+public sealed class SecretSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue) : IWatchSink<V1Secret>
+{
+    public async ValueTask ReplaceAsync(IList<V1Secret> items, CancellationToken cancellationToken)
+    {
+        state.Secrets.Clear();
+        foreach (var s in items) state.Secrets[(s.Metadata.NamespaceProperty, s.Metadata.Name)] = s;
+        // After a relist (410) deletions in the gap are invisible: check every key, most are unchanged and cost nothing.
+        if (state.Synced) foreach (var key in state.AllKeys()) await queue.EnqueueAsync(key, cancellationToken);
+    }
+
+    public async ValueTask ApplyAsync(WatchEventType type, V1Secret item, CancellationToken cancellationToken)
+    {
+        var key = (item.Metadata.NamespaceProperty, item.Metadata.Name);
+        if (type == WatchEventType.Deleted) state.Secrets.TryRemove(key, out _);
+        else state.Secrets[key] = item;
+        if (!state.Synced) return;
+        if (config.Secrets.FirstOrDefault(t => t.Name == item.Metadata.Name) is { } target
+            && state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns) && ClusterState.Selects(target, ns))
+            await queue.EnqueueAsync(new ReconcileKey(target.Name, ns.Metadata.Name), cancellationToken);
+    }
+}
+
+/// <summary>Service accounts named in the config: an imagePullSecrets entry someone removed is put back.</summary>
+public sealed class ServiceAccountSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue) : IWatchSink<V1ServiceAccount>
+{
+    public async ValueTask ReplaceAsync(IList<V1ServiceAccount> items, CancellationToken cancellationToken)
+    {
+        state.ServiceAccounts.Clear();
+        foreach (var sa in items.Where(a => state.IsConfiguredAccount(a.Metadata.Name)))
+            state.ServiceAccounts[(sa.Metadata.NamespaceProperty, sa.Metadata.Name)] = sa;
+        if (state.Synced) foreach (var key in state.AllKeys()) await queue.EnqueueAsync(key, cancellationToken);
+    }
+
+    public async ValueTask ApplyAsync(WatchEventType type, V1ServiceAccount item, CancellationToken cancellationToken)
+    {
+        if (!state.IsConfiguredAccount(item.Metadata.Name)) return;
+        var key = (item.Metadata.NamespaceProperty, item.Metadata.Name);
+        if (type == WatchEventType.Deleted) state.ServiceAccounts.TryRemove(key, out _);
+        else state.ServiceAccounts[key] = item;
+        if (!state.Synced || type == WatchEventType.Deleted || !state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns)) return;
+        foreach (var target in config.Secrets.Where(t => t.ServiceAccounts.Contains(item.Metadata.Name) && ClusterState.Selects(t, ns)))
+            await queue.EnqueueAsync(new ReconcileKey(target.Name, ns.Metadata.Name), cancellationToken);
+    }
+}

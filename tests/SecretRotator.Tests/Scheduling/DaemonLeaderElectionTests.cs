@@ -1,0 +1,58 @@
+using SecretRotator.Tests.TestSupport;
+
+namespace SecretRotator.Tests.Scheduling;
+
+/// <summary>Two daemons against one fake API server, electing a leader through a coordination.k8s.io Lease.</summary>
+public sealed class DaemonLeaderElectionTests
+{
+    private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(2);
+
+    private static async Task<(RunningDaemon Leader, RunningDaemon Standby, string StandbyIdentity)> StartPairAsync(DaemonHarness h, string config)
+    {
+        var a = h.Start(config, "daemon-a", leaderElect: true);
+        var b = h.Start(config, "daemon-b", leaderElect: true);
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-a") is not null, TimeSpan.FromSeconds(20), "one daemon leads and writes");
+        var holder = h.Api.GetLease("kube-system", "secret-rotator")!.Spec.HolderIdentity;
+        return holder == "daemon-a" ? (a, b, "daemon-b") : (b, a, "daemon-a");
+    }
+
+    [Fact]
+    public async Task TwoDaemons_NamespacesCreated_OnlyTheLeaderWritesAndNoSecretIsWrittenTwice()
+    {
+        await using var h = await DaemonHarness.StartAsync("kube-system", "team-a");
+        var (leader, standby, _) = await StartPairAsync(h, h.WriteConfig(serviceAccounts: "[default]"));
+
+        foreach (var i in Enumerable.Range(1, 5)) h.Api.AddNamespace($"team-{i}");
+
+        await DaemonHarness.WaitUntilAsync(() => Enumerable.Range(1, 5).All(i => h.Secret($"team-{i}") is not null), TimeSpan.FromSeconds(5), "all new namespaces served");
+        Assert.True(leader.Writes.SecretWrites >= 6, leader.Logs);
+        Assert.Equal(0, standby.Writes.SecretWrites);
+        Assert.Equal(0, standby.Writes.ServiceAccountWrites);
+        // Committed writes: one create per namespace, no update. (A create that meets 409 AlreadyExists because the watch had
+        // not yet shown the daemon its own secret is a request, not a write.)
+        var creates = h.Api.Journal.Where(r => r.Verb == "create" && r.Resource == "secrets" && r.StatusCode == 201).GroupBy(r => r.Namespace).ToList();
+        Assert.Equal(6, creates.Count);
+        Assert.All(creates, g => Assert.Single(g));
+        Assert.DoesNotContain(h.Api.Journal, r => r.Verb == "update" && r.Resource == "secrets" && r.StatusCode == 200);
+        var (status, body) = await standby.GetAsync("readyz");
+        Assert.Equal((200, "ok (standby)\n"), (status, body));
+        Assert.Contains("secret_rotator_leader 0", (await standby.GetAsync("metrics")).Body, StringComparison.Ordinal);
+        Assert.Contains("secret_rotator_leader 1", (await leader.GetAsync("metrics")).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TwoDaemons_LeaderStops_StandbyTakesOverWithinLeaseDuration()
+    {
+        await using var h = await DaemonHarness.StartAsync("kube-system", "team-a");
+        var (leader, standby, standbyIdentity) = await StartPairAsync(h, h.WriteConfig());
+
+        Assert.Equal(0, await leader.StopAsync());
+        var stopped = TimeProvider.System.GetTimestamp();
+        h.Api.AddNamespace("team-after-failover");
+
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-after-failover") is not null, LeaseDuration + TimeSpan.FromSeconds(5), "standby took over");
+        Assert.True(TimeProvider.System.GetElapsedTime(stopped) < LeaseDuration + TimeSpan.FromSeconds(5));
+        Assert.True(standby.Writes.SecretWrites >= 1, standby.Logs);
+        Assert.Equal(standbyIdentity, h.Api.GetLease("kube-system", "secret-rotator")!.Spec.HolderIdentity);
+    }
+}

@@ -1,0 +1,208 @@
+using k8s.Models;
+using SecretRotator.Kubernetes;
+using SecretRotator.Tests.Fakes.Kubernetes;
+using SecretRotator.Tests.TestSupport;
+
+namespace SecretRotator.Tests.Scheduling;
+
+/// <summary>The daemon against the fake API server: watches restore what the config asks for within seconds.</summary>
+public sealed class DaemonWatchTests
+{
+    private static readonly TimeSpan Promise = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(20);
+
+    private static async Task<RunningDaemon> ReadyAsync(DaemonHarness h, string config)
+    {
+        var daemon = h.Start(config);
+        await DaemonHarness.WaitUntilAsync(() => daemon.Exit.IsCompleted || daemon.Logs.Contains("First full pass done", StringComparison.Ordinal), Startup, "first full pass");
+        Assert.False(daemon.Exit.IsCompleted, daemon.Logs);
+        return daemon;
+    }
+
+    [Fact]
+    public async Task Daemon_Start_WritesEverySelectedNamespaceAndIsReady()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a", "team-b", "other");
+        var daemon = await ReadyAsync(h, h.WriteConfig());
+
+        Assert.NotNull(h.Secret("team-a"));
+        Assert.NotNull(h.Secret("team-b"));
+        Assert.Null(h.Secret("other"));
+        Assert.Equal(200, (await daemon.GetAsync("readyz")).Status);
+        Assert.Equal(200, (await daemon.GetAsync("healthz")).Status);
+        Assert.DoesNotContain(DaemonHarness.Password, daemon.Logs, StringComparison.Ordinal);
+        var metrics = (await daemon.GetAsync("metrics")).Body;
+        foreach (var family in SecretRotator.Telemetry.MetricNames.DaemonExported.Where(f => !f.Contains("restarts", StringComparison.Ordinal)).Concat(["secret_rotator_secret_writes_total", "secret_rotator_token_requests_total"]))
+            Assert.Contains($"# TYPE {family} ", metrics, StringComparison.Ordinal);
+        Assert.Contains("secret_rotator_watch_events_total{resource=\"namespaces\",type=\"added\"}", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_WatchMakesNoProgress_HealthzFailsThenRecovers()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        // Idle streams end every 1-2 s (watch timeout), which is progress; 4 s without any means stuck.
+        var daemon = h.Start(h.WriteConfig(), timings: o => (o.WatchTimeout, o.StuckAfter) = (TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4)));
+        await DaemonHarness.WaitUntilAsync(() => daemon.Logs.Contains("First full pass done", StringComparison.Ordinal), Startup, "first full pass");
+        var down = true;
+        h.Api.FaultHook = r => down && r.Verb is "watch" or "list" ? KubeFault.Unavailable() : null;
+        h.Api.EndWatches();
+
+        await DaemonHarness.WaitUntilAsync(async () => (await daemon.GetAsync("healthz")).Status == 503, TimeSpan.FromSeconds(10), "healthz fails while watches are stuck");
+        Assert.Contains("made no progress", (await daemon.GetAsync("healthz")).Body + daemon.Logs, StringComparison.Ordinal);
+        down = false;
+
+        await DaemonHarness.WaitUntilAsync(async () => (await daemon.GetAsync("healthz")).Status == 200, TimeSpan.FromSeconds(10), "healthz recovers");
+    }
+
+    [Fact]
+    public async Task Daemon_NamespaceCreated_GetsSecretWithinFiveSeconds()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        var daemon = await ReadyAsync(h, h.WriteConfig());
+
+        h.Api.AddNamespace("team-new");
+
+        var took = await DaemonHarness.WaitUntilAsync(() => h.Secret("team-new") is not null, Promise, "secret in the new namespace");
+        Assert.True(took < Promise, daemon.Logs);
+        Assert.Equal(ManagedSecret.SecretType, h.Secret("team-new")!.Type);
+    }
+
+    [Fact]
+    public async Task Daemon_NamespaceRelabelledToMatch_GetsSecret()
+    {
+        await using var h = await DaemonHarness.StartAsync("apps");
+        await ReadyAsync(h, h.WriteConfig(namespaces: "selector: \"pull-secrets=enabled\""));
+        Assert.Null(h.Secret("apps"));
+
+        h.Api.SetNamespaceLabels("apps", new Dictionary<string, string> { ["pull-secrets"] = "enabled" });
+
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("apps") is not null, Promise, "secret after relabel");
+    }
+
+    [Fact]
+    public async Task Daemon_ManagedSecretDeleted_IsRestoredWithinFiveSeconds()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        await ReadyAsync(h, h.WriteConfig());
+        var before = h.Secret("team-a")!;
+
+        h.Api.DeleteSecret("team-a", "regcred");
+
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-a") is not null, Promise, "deleted secret restored");
+        Assert.Equal(before.Data[ManagedSecret.DataKey], h.Secret("team-a")!.Data[ManagedSecret.DataKey]);
+    }
+
+    [Fact]
+    public async Task Daemon_ManagedSecretEditedByHand_IsRestored()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        await ReadyAsync(h, h.WriteConfig());
+        var good = h.Secret("team-a")!.Data[ManagedSecret.DataKey];
+        var edited = h.Secret("team-a")!;
+        edited.Data[ManagedSecret.DataKey] = """{"auths":{"evil.example.com":{"auth":"eDp5"}}}"""u8.ToArray();
+
+        h.Api.ReplaceSecret(edited);
+
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-a")!.Data[ManagedSecret.DataKey].SequenceEqual(good), Promise, "edited secret restored");
+    }
+
+    [Fact]
+    public async Task Daemon_ServiceAccountEntryRemoved_IsPutBack()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        await ReadyAsync(h, h.WriteConfig(serviceAccounts: "[default]"));
+        Assert.Contains(h.Api.GetServiceAccount("team-a", "default")!.ImagePullSecrets, r => r.Name == "regcred");
+        var sa = h.Api.GetServiceAccount("team-a", "default")!;
+        sa.ImagePullSecrets = [];
+
+        h.Api.ReplaceServiceAccount(sa);
+
+        await DaemonHarness.WaitUntilAsync(() => h.Api.GetServiceAccount("team-a", "default")!.ImagePullSecrets?.Any(r => r.Name == "regcred") == true,
+            Promise, "imagePullSecrets entry put back");
+    }
+
+    [Fact]
+    public async Task Daemon_WatchExpiredWhileDisconnected_RelistsAndServesMissedNamespace()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        var daemon = await ReadyAsync(h, h.WriteConfig());
+        var lists = h.Api.CountRequests("list", "namespaces");
+        // Re-watches fail until the history the daemon would resume from is gone.
+        var blocked = true;
+        h.Api.FaultHook = r => blocked && r.Verb == "watch" ? KubeFault.Unavailable() : null;
+        h.Api.EndWatches();
+        h.Api.AddNamespace("team-missed");
+        h.Api.CompactWatchHistory();
+
+        blocked = false;
+
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-missed") is not null, Promise, "namespace created during the gap is served");
+        Assert.True(h.Api.CountRequests("list", "namespaces") > lists, "relisted after 410");
+        Assert.Contains("410 Gone", daemon.Logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_StreamDropped_ReconnectsWithBackoffAndServesNewNamespace()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        var daemon = await ReadyAsync(h, h.WriteConfig());
+        h.Api.FailNext(KubeFault.Drop(), times: 3, when: r => r.Verb == "watch" && r.Resource == "namespaces");
+
+        h.Api.EndWatches();
+        h.Api.AddNamespace("team-after-drop");
+
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-after-drop") is not null, Promise, "served after reconnect");
+        Assert.Contains("restarts (disconnected)", daemon.Logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_ApiDownForAWhile_BacksOffWithoutBusyLoopAndRecovers()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        var daemon = await ReadyAsync(h, h.WriteConfig());
+        var down = true;
+        h.Api.FaultHook = _ => down ? KubeFault.Unavailable() : null;
+        h.Api.EndWatches();
+        var started = TimeProvider.System.GetTimestamp();
+        // Down until each watch has failed several times (backoff 50 ms doubling to a 400 ms cap).
+        await DaemonHarness.WaitUntilAsync(() => h.Api.Journal.Count(r => r.Verb == "watch" && r.StatusCode == 503) >= 15, TimeSpan.FromSeconds(20), "watches keep retrying");
+        var elapsed = TimeProvider.System.GetElapsedTime(started);
+        var attempts = h.Api.Journal.Count(r => r.Verb == "watch" && r.StatusCode == 503);
+
+        down = false;
+        h.Api.AddNamespace("team-back");
+
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-back") is not null, Promise, "served after the API came back");
+        // Three loops, each at most one try per backoff step (>= 25 ms even with full jitter): never a busy loop.
+        Assert.True(attempts <= 3 * (elapsed.TotalMilliseconds / 25 + 1), $"{attempts} watch attempts in {elapsed}");
+        Assert.Equal(200, (await daemon.GetAsync("healthz")).Status);
+    }
+
+    [Fact]
+    public async Task Daemon_Sigterm_ExitsZero()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        var daemon = await ReadyAsync(h, h.WriteConfig());
+
+        var code = await daemon.StopAsync().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.True(code == 0, daemon.Logs);
+    }
+
+    [Fact]
+    public async Task Daemon_StaticPasswordRotated_QuartzJobRewritesSecretsAfterStaticRefreshInterval()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        var daemon = await ReadyAsync(h, h.WriteConfig(settings: "{staticRefreshInterval: 10s}"));
+        var before = h.Secret("team-a")!.Data[ManagedSecret.DataKey];
+
+        h.WriteFile("password.txt", "rotated-password");
+
+        // The job's trigger was planned at the first fetch: within the interval (less jitter) plus a margin.
+        await DaemonHarness.WaitUntilAsync(() => !h.Secret("team-a")!.Data[ManagedSecret.DataKey].SequenceEqual(before), TimeSpan.FromSeconds(20),
+            "rotated password reaches the secret");
+        Assert.Contains("Registry hub fetched; next fetch at", daemon.Logs, StringComparison.Ordinal);
+        Assert.Contains("secret_rotator_last_success_timestamp_seconds{registry=\"hub\"}", (await daemon.GetAsync("metrics")).Body, StringComparison.Ordinal);
+    }
+}
