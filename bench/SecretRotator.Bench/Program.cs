@@ -7,6 +7,8 @@ using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Tests.Fakes.Kubernetes;
 
+if (args.FirstOrDefault() == "scale") return await SecretRotator.Bench.Scale.ScaleBenchmark.RunAsync(args[1..]);
+
 // Measures the run pipeline end to end (real CLI, real KubernetesClient, loopback fake API server over HTTP)
 // and the hot pure function. Usage: dotnet run -c Release --project bench/SecretRotator.Bench -- [namespaces] [latencyMs]
 var namespaces = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
@@ -29,6 +31,7 @@ finally
 {
     dir.Delete(recursive: true);
 }
+return 0;
 
 async Task Pipeline(int count, int concurrency, TimeSpan latency)
 {
