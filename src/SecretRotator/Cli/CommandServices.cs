@@ -39,7 +39,9 @@ internal static class CommandServices
         var path = configPath ?? CliApp.DefaultConfigPath;
         try
         {
-            return services.GetRequiredService<ConfigLoader>().Load(path);
+            var config = services.GetRequiredService<ConfigLoader>().Load(path);
+            services.GetService<KubernetesRateLimit>()?.Configure(config.Settings.Qps, config.Settings.Burst);
+            return config;
         }
         catch (ConfigException e)
         {

@@ -176,6 +176,8 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
             Prune = map.GetBool("prune", defaults.Prune),
             Timeout = map.GetDuration("timeout", defaults.Timeout, TimeSpan.FromHours(6)),
             Instance = map.GetString("instance") ?? defaults.Instance,
+            Qps = map.GetNumber("qps", defaults.Qps, 0.01, 100_000),
+            Burst = map.GetInt("burst", defaults.Burst, 1, 100_000),
         };
         if (settings.Timeout == TimeSpan.Zero) map.Error("timeout", "must be greater than zero");
         if (!RegistryName().IsMatch(settings.Instance))
