@@ -14,6 +14,7 @@ namespace SecretRotator.Tests.Performance;
 public sealed class SteadyStateTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+    private static readonly System.Text.Json.JsonSerializerOptions ReflectionJson = new();
     private static readonly SourceLocation Here = new("c.yaml", 1, 1, "secrets[0]");
 
     private static SecretTarget Target(params string[] registries) =>
@@ -111,7 +112,7 @@ public sealed class SteadyStateTests
 
         // What the reflection serializer wrote before (annotations written by earlier versions must still compare equal).
         var reflection = System.Text.Json.JsonSerializer.Serialize(
-            new SortedDictionary<string, SourceRecord>(sources, StringComparer.Ordinal), new System.Text.Json.JsonSerializerOptions());
+            new SortedDictionary<string, SourceRecord>(sources, StringComparer.Ordinal), ReflectionJson);
         Assert.Equal(reflection, json);
         Assert.Equal("""{"a":{"servers":["a.io","b.io"],"expiresAt":"2026-11-26T23:00:00+00:00"},"z":{"servers":["z.io"],"expiresAt":null}}""", json);
     }
