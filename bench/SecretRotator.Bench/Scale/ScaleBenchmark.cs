@@ -31,6 +31,9 @@ internal static class ScaleBenchmark
             var first = await MainRunsAsync(o, tool, dir.FullName, tokens, latency);
             Console.WriteLine();
             if (o.PeerNamespaces > 0) await PeerComparisonAsync(o, tool, dir.FullName, tokens, latency);
+            Console.WriteLine();
+            HotPath.Run(2 * o.Namespaces);
+            Console.WriteLine();
             Console.WriteLine($"load average at the end: {ChildProcessStats.LoadAverage()}");
             return first;
         }
