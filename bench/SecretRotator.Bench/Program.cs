@@ -7,13 +7,16 @@ using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Tests.Fakes.Kubernetes;
 
+if (args.FirstOrDefault() == "scale") return await SecretRotator.Bench.Scale.ScaleBenchmark.RunAsync(args[1..]);
+if (args.FirstOrDefault() == "hotpath") { SecretRotator.Bench.Scale.HotPath.Run(int.Parse(args[1], CultureInfo.InvariantCulture)); return 0; }
+
 // Measures the run pipeline end to end (real CLI, real KubernetesClient, loopback fake API server over HTTP)
 // and the hot pure function. Usage: dotnet run -c Release --project bench/SecretRotator.Bench -- [namespaces] [latencyMs]
 // Daemon: ... -- daemon-latency [served=1000] [burst=100] [memoryNamespaces=10000] (see DaemonLatencyBench.cs).
 if (args is ["daemon-latency", .. var daemonArgs])
 {
     await DaemonLatencyBench.RunAsync(daemonArgs);
-    return;
+    return 0;
 }
 var namespaces = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
 var latencyMs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
@@ -35,6 +38,7 @@ finally
 {
     dir.Delete(recursive: true);
 }
+return 0;
 
 async Task Pipeline(int count, int concurrency, TimeSpan latency)
 {

@@ -27,7 +27,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(
             sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(),
             [KubernetesResilience.CreateHandler(sp.GetService<KubernetesRetryOptions>() ?? new KubernetesRetryOptions(), sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(KubernetesResilience)) ?? NullLogger.Instance)]));
+                sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(KubernetesResilience)) ?? NullLogger.Instance),
+             new KubernetesRateLimitHandler(sp.GetRequiredService<KubernetesRateLimit>(), sp.GetRequiredService<TimeProvider>())]));
+        services.AddSingleton<KubernetesRateLimit>(); // settings.qps/burst, applied when the config is loaded
         // settings.verify: one login per fetched entry; bounded so an unreachable registry cannot eat the run's timeout.
         services.AddHttpClient(RegistryVerifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<IRegistryVerifier, RegistryVerifier>();

@@ -76,6 +76,7 @@ internal static class CommandServices
         {
             var config = services.GetRequiredService<ConfigLoader>().Load(path);
             await WriteWarningsAsync(config.Warnings, stderr);
+            services.GetService<KubernetesRateLimit>()?.Configure(config.Settings.Qps, config.Settings.Burst);
             return config;
         }
         catch (ConfigException e)

@@ -190,6 +190,8 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
             Timeout = map.GetDuration("timeout", defaults.Timeout, TimeSpan.FromHours(6)),
             Instance = map.GetString("instance") ?? defaults.Instance,
             StaticRefreshInterval = map.GetDuration("staticRefreshInterval", defaults.StaticRefreshInterval, TimeSpan.FromDays(1)),
+            Qps = map.GetNumber("qps", defaults.Qps, 0.01, 100_000),
+            Burst = map.GetInt("burst", defaults.Burst, 1, 100_000),
         };
         if (settings.StaticRefreshInterval < TimeSpan.FromSeconds(10)) map.Error("staticRefreshInterval", "must be at least 10s");
         if (settings.Timeout == TimeSpan.Zero) map.Error("timeout", "must be greater than zero");

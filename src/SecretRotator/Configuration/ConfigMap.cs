@@ -101,6 +101,22 @@ public sealed class ConfigMap
         return defaultValue;
     }
 
+    /// <summary>A decimal number such as 20 or 0.5 (no exponent, no NaN or infinity).</summary>
+    public double GetNumber(string key, double defaultValue, double min, double max)
+    {
+        var node = Node(key);
+        if (node is null) return defaultValue;
+        if (node is YamlScalarNode { Value: [.., >= '0' and <= '9'] v }
+            && double.TryParse(v, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d))
+        {
+            if (d >= min && d <= max) return d;
+            ErrorAt(node, Child(key), $"must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}");
+            return defaultValue;
+        }
+        ErrorAt(node, Child(key), "must be a number");
+        return defaultValue;
+    }
+
     /// <summary>Durations as Go/Kubernetes write them: 90s, 30m, 1h, 1h30m, 2d.</summary>
     public TimeSpan GetDuration(string key, TimeSpan defaultValue, TimeSpan max)
     {

@@ -48,6 +48,10 @@ public sealed record NamespaceSelection(
 
 public sealed record RotatorSettings
 {
+    /// <summary>Client-side Kubernetes API rate limit (see Kubernetes/KubernetesRateLimit.cs for why these values).</summary>
+    public const double DefaultQps = 50;
+    public const int DefaultBurst = 100;
+
     public int Concurrency { get; init; } = 16;
     public TimeSpan RefreshBefore { get; init; } = TimeSpan.FromHours(1);
     public bool Verify { get; init; }
@@ -58,6 +62,9 @@ public sealed record RotatorSettings
     public string Instance { get; init; } = "default";
     /// <summary>How often the daemon re-reads static registries (a rotated password reaches the cluster without a restart).</summary>
     public TimeSpan StaticRefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Kubernetes API requests per second, sustained; <see cref="Burst"/> may be sent at once.</summary>
+    public double Qps { get; init; } = DefaultQps;
+    public int Burst { get; init; } = DefaultBurst;
 }
 
 public sealed record MetricsSettings

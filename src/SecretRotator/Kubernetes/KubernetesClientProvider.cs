@@ -22,7 +22,11 @@ public sealed class KubernetesClientProvider(KubernetesConnectionOptions options
     {
         KubernetesClientConfiguration config;
         var kubeconfig = options.KubeconfigPath ?? FirstKubeconfig(Environment.GetEnvironmentVariable("KUBECONFIG"));
-        if (kubeconfig is not null || options.Context is not null)
+        if (kubeconfig is not null)
+        {
+            config = KubeconfigLoader.Load(kubeconfig, options.Context);
+        }
+        else if (options.Context is not null)
         {
             config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig, options.Context);
         }
@@ -35,7 +39,7 @@ public sealed class KubernetesClientProvider(KubernetesConnectionOptions options
             var home = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
             if (!File.Exists(home))
                 throw new KubeConfigException("no Kubernetes connection: not running in a cluster, KUBECONFIG unset, --kubeconfig not given and ~/.kube/config missing");
-            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(home);
+            config = KubeconfigLoader.Load(home, null);
         }
         // Each try is bounded by the retry handler and the run by settings.timeout; the client's own 100 s default
         // would otherwise cut the retry budget short.

@@ -15,28 +15,35 @@ public sealed partial class ManagedSecretLister(IKubernetes kubernetes, ILogger 
 {
     public sealed record Listing(Dictionary<(string Namespace, string Name), V1Secret> Secrets);
 
-    public async Task<Listing> ListAsync(IReadOnlyCollection<string> namespaces, bool clusterWide, int concurrency, CancellationToken cancellationToken)
+    public async Task<Listing> ListAsync(IReadOnlyCollection<string> namespaces, bool clusterWide, int concurrency, CancellationToken cancellationToken) =>
+        (clusterWide ? await TryListClusterWideAsync(cancellationToken) : null)
+        ?? await ListPerNamespaceAsync(namespaces, concurrency, cancellationToken);
+
+    /// <summary>One cluster-wide LIST by label; null when it is forbidden or fails (then list per namespace).</summary>
+    public async Task<Listing?> TryListClusterWideAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var secrets = new Dictionary<(string, string), V1Secret>();
+            foreach (var s in await ListPagesAsync(null, cancellationToken))
+                secrets[(s.Metadata.NamespaceProperty, s.Metadata.Name)] = s;
+            return new Listing(secrets);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            LogClusterListForbidden(logger);
+        }
+        catch (Exception e) when (IsApiFailure(e, cancellationToken))
+        {
+            // Retries are exhausted; smaller per-namespace lists may still get through.
+            LogClusterListFailed(logger, e.Message);
+        }
+        return null;
+    }
+
+    public async Task<Listing> ListPerNamespaceAsync(IReadOnlyCollection<string> namespaces, int concurrency, CancellationToken cancellationToken)
     {
         var secrets = new Dictionary<(string, string), V1Secret>();
-        if (clusterWide)
-        {
-            try
-            {
-                foreach (var s in await ListPagesAsync(null, cancellationToken))
-                    secrets[(s.Metadata.NamespaceProperty, s.Metadata.Name)] = s;
-                return new Listing(secrets);
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
-            {
-                LogClusterListForbidden(logger);
-            }
-            catch (Exception e) when (IsApiFailure(e, cancellationToken))
-            {
-                // Retries are exhausted; smaller per-namespace lists may still get through.
-                LogClusterListFailed(logger, e.Message);
-            }
-        }
-
         var gate = new Lock();
         await Parallel.ForEachAsync(namespaces, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (ns, ct) =>
         {

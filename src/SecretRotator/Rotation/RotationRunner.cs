@@ -29,10 +29,15 @@ public sealed class RotationRunner(
         using var deadline = new CancellationTokenSource(config.Settings.Timeout, time);
         using var early = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, shutdown);
 
+        // The service-account LIST depends on nothing the plan finds: it runs while the plan is made.
+        var targets = RunPlanner.Targets(config, options);
+        var accountsListing = RunPlanner.IsClusterWide(targets, options, config.Settings.Prune)
+            ? ServiceAccountIndex.ListAsync(kubernetes.Client, targets.SelectMany(t => t.ServiceAccounts), early.Token)
+            : Task.FromResult(new ServiceAccountIndex());
         var plan = await planner.PlanAsync(config, options, early.Token);
         var (credentials, fetched, accounts) = plan.Interrupted
-            ? ([], [], new ServiceAccountIndex())
-            : await PrepareAsync(plan, early.Token);
+            ? ([], [], await AccountsOrEmptyAsync(accountsListing))
+            : await PrepareAsync(plan, accountsListing, early.Token);
         var context = new RunContext
         {
             Settings = config.Settings,
@@ -59,9 +64,9 @@ public sealed class RotationRunner(
         return report;
     }
 
-    /// <summary>Fetches the due credentials, then lists the configured service accounts (cluster-wide passes only).</summary>
+    /// <summary>Fetches the due credentials and waits for the service-account listing (cluster-wide passes only).</summary>
     private async Task<(Dictionary<string, RegistryCredential>, Dictionary<string, RegistryResult>, ServiceAccountIndex)> PrepareAsync(
-        RunPlan plan, CancellationToken cancellationToken)
+        RunPlan plan, Task<ServiceAccountIndex> accountsListing, CancellationToken cancellationToken)
     {
         var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
         var fetched = new Dictionary<string, RegistryResult>(StringComparer.Ordinal);
@@ -69,14 +74,27 @@ public sealed class RotationRunner(
         try
         {
             (fresh, fetched) = await fetcher.FetchAsync(plan.Due, plan.Config.Settings.Verify, cancellationToken);
-            if (plan.ClusterWide)
-                accounts = await ServiceAccountIndex.ListAsync(kubernetes.Client, plan.Targets.SelectMany(t => t.ServiceAccounts), cancellationToken);
+            accounts = await accountsListing;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopped before any write: every planned target is reported not_done, nothing is half done.
+            accounts = await AccountsOrEmptyAsync(accountsListing);
         }
         return (fresh, fetched, accounts);
+    }
+
+    /// <summary>The listing, or an empty index if it was cancelled (always awaited, so its failure is observed).</summary>
+    private static async Task<ServiceAccountIndex> AccountsOrEmptyAsync(Task<ServiceAccountIndex> listing)
+    {
+        try
+        {
+            return await listing;
+        }
+        catch (OperationCanceledException)
+        {
+            return new ServiceAccountIndex();
+        }
     }
 
     private static TargetResult? NotStarted(PlannedSecret item, RotatorConfig config, CancellationToken shutdown, CancellationToken deadline) =>

@@ -58,6 +58,6 @@ public sealed record RunPlan(
     public DateTimeOffset? StoredExpiry(string registry) =>
         Items.Where(p => p.Target.Registries.Contains(registry))
             .Select(Existing)
-            .Select(s => SecretSources.Parse(s?.GetAnnotation(ManagedSecret.SourcesAnnotation))?.GetValueOrDefault(registry)?.ExpiresAt)
+            .Select(s => SecretSources.ParseShared(s?.GetAnnotation(ManagedSecret.SourcesAnnotation))?.GetValueOrDefault(registry)?.ExpiresAt)
             .Where(e => e.HasValue).Min();
 }

@@ -24,19 +24,20 @@ public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, Tim
     {
         var now = time.GetUtcNow();
         var client = kubernetes.Client;
-        var targets = config.Secrets.Where(t => options.Secret is null || t.Name == options.Secret).ToList();
+        var targets = Targets(config, options);
+        var clusterWide = IsClusterWide(targets, options, findOrphans);
+        var lister = new ManagedSecretLister(client, logger);
+        // The cluster-wide LIST does not depend on the namespaces: it runs while they are resolved.
+        var clusterListing = clusterWide ? lister.TryListClusterWideAsync(cancellationToken) : Task.FromResult<ManagedSecretLister.Listing?>(null);
         var (items, unresolved) = await ResolveAsync(targets, new NamespaceResolver(client), options, logger, cancellationToken);
 
-        var namespaces = items.Select(p => p.Namespace).Distinct(StringComparer.Ordinal).ToList();
-        // Explicit names need no cluster-wide access; globs, selectors and orphans (secrets in namespaces no longer
-        // configured) use one cluster-wide LIST, falling back per namespace on 403.
-        var clusterWide = options.Namespaces.Count == 0 && (findOrphans || targets.Any(t => !t.Namespaces.IsExplicitOnly));
         var listing = new ManagedSecretLister.Listing([]);
         var due = new Dictionary<string, RegistryDefinition>(StringComparer.Ordinal);
         var interrupted = false;
         try
         {
-            listing = await new ManagedSecretLister(client, logger).ListAsync(namespaces, clusterWide, config.Settings.Concurrency, cancellationToken);
+            listing = await clusterListing ?? await lister.ListPerNamespaceAsync(
+                items.Select(p => p.Namespace).Distinct(StringComparer.Ordinal).ToList(), config.Settings.Concurrency, cancellationToken);
             foreach (var item in items)
             {
                 var registries = options.Force ? item.Target.Registries : DueRegistries(item.Target, listing.Secrets.GetValueOrDefault(item.Key), now, config.Settings.RefreshBefore);
@@ -50,6 +51,17 @@ public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, Tim
         }
         return new RunPlan(config, options, now, targets, items, unresolved, listing, clusterWide, [.. due.Values], interrupted);
     }
+
+    /// <summary>The targets a pass covers (all, or the one --secret names).</summary>
+    public static List<SecretTarget> Targets(RotatorConfig config, RunOptions options) =>
+        config.Secrets.Where(t => options.Secret is null || t.Name == options.Secret).ToList();
+
+    /// <summary>
+    /// Explicit names need no cluster-wide access; globs, selectors and orphans (secrets in namespaces no longer
+    /// configured) use one cluster-wide LIST, falling back per namespace on 403.
+    /// </summary>
+    public static bool IsClusterWide(IReadOnlyList<SecretTarget> targets, RunOptions options, bool findOrphans) =>
+        options.Namespaces.Count == 0 && (findOrphans || targets.Any(t => !t.Namespaces.IsExplicitOnly));
 
     private static async Task<(List<PlannedSecret>, List<TargetResult>)> ResolveAsync(
         List<SecretTarget> targets, NamespaceResolver resolver, RunOptions options, ILogger logger, CancellationToken cancellationToken)
@@ -88,9 +100,9 @@ public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, Tim
         if (existing.GetAnnotation(ManagedSecret.RegistriesAnnotation) != string.Join(",", target.Registries)) return target.Registries;
         // Corrupt or edited behind our back (hash no longer matches): fetch afresh rather than carry the stored entries.
         var data = existing.Data?.TryGetValue(ManagedSecret.DataKey, out var bytes) == true ? bytes : null;
-        if (data is null || DockerConfigJson.TryParse(data) is null || existing.GetAnnotation(ManagedSecret.ContentHashAnnotation) != SecretBuilder.Hash(data))
+        if (data is null || StoredSecretFacts.Of(data) is not { Entries: not null } facts || existing.GetAnnotation(ManagedSecret.ContentHashAnnotation) != facts.Hash)
             return target.Registries;
-        var sources = SecretSources.Parse(existing.GetAnnotation(ManagedSecret.SourcesAnnotation));
+        var sources = SecretSources.ParseShared(existing.GetAnnotation(ManagedSecret.SourcesAnnotation));
         return target.Registries.Where(r => sources?.GetValueOrDefault(r) is not { ExpiresAt: { } expiry } || expiry - now <= refreshBefore);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using k8s;
 using k8s.Models;
@@ -24,12 +25,66 @@ public static class SecretBuilder
         DateTimeOffset now,
         string instance = "default")
     {
+        var content = ContentFor(target, fresh, existing);
+        var secret = new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Type = ManagedSecret.SecretType,
+            Metadata = new V1ObjectMeta
+            {
+                Name = target.Name,
+                NamespaceProperty = @namespace,
+                Labels = new Dictionary<string, string>
+                {
+                    [ManagedSecret.ManagedByLabel] = ManagedSecret.ManagedByValue,
+                    [ManagedSecret.InstanceLabel] = instance,
+                },
+                Annotations = new Dictionary<string, string>
+                {
+                    [ManagedSecret.RegistriesAnnotation] = content.Registries,
+                    [ManagedSecret.SourcesAnnotation] = content.Sources,
+                    [ManagedSecret.ContentHashAnnotation] = content.Hash,
+                    [ManagedSecret.RotatedAtAnnotation] = SecretSources.FormatTime(now),
+                },
+            },
+            // The bytes are shared by every namespace of this content: nothing writes into them.
+            Data = new Dictionary<string, byte[]> { [ManagedSecret.DataKey] = content.Data },
+        };
+        if (content.Expiry is { } e) secret.Metadata.Annotations[ManagedSecret.ExpiresAtAnnotation] = SecretSources.FormatTime(e);
+        return new DesiredSecret(secret, content.Missing, content.HasEntries);
+    }
+
+    /// <summary>What a secret holds, apart from its namespace and rotation time.</summary>
+    private sealed record Content(byte[] Data, string Hash, string Registries, string Sources, DateTimeOffset? Expiry, IReadOnlyList<string> Missing, bool HasEntries);
+
+    // The content depends only on the target, the fresh credentials it uses and what the stored secret carries over,
+    // which in a pass are the same for every namespace of a secret: built (JSON, hash, sources annotation) once, not
+    // once per namespace. Bounded like the other memos; a miss only costs a rebuild.
+    private const int MaxContents = 1024;
+    private static readonly ConcurrentDictionary<ContentKey, Content> Contents = new();
+
+    private static Content ContentFor(SecretTarget target, IReadOnlyDictionary<string, RegistryCredential> fresh, V1Secret? existing)
+    {
+        var previousSources = existing?.GetAnnotation(ManagedSecret.SourcesAnnotation);
+        var previousData = existing?.Data is { } d && d.TryGetValue(ManagedSecret.DataKey, out var b) ? b : null;
+        var facts = previousData is null ? null : StoredSecretFacts.Of(previousData);
+        var credentials = new RegistryCredential?[target.Registries.Count];
+        for (var i = 0; i < credentials.Length; i++) credentials[i] = fresh.GetValueOrDefault(target.Registries[i]);
+        var key = new ContentKey(target, previousSources, facts, credentials);
+        if (Contents.TryGetValue(key, out var known)) return known;
+        if (Contents.Count >= MaxContents) Contents.Clear();
+        var content = Compute(target, fresh, SecretSources.ParseShared(previousSources), facts?.Entries);
+        Contents.TryAdd(key, content);
+        return content;
+    }
+
+    private static Content Compute(SecretTarget target, IReadOnlyDictionary<string, RegistryCredential> fresh,
+        IReadOnlyDictionary<string, SourceRecord>? previousSources, IReadOnlyDictionary<string, DockerAuthEntry>? previousEntries)
+    {
         var entries = new List<DockerAuthEntry>();
         var sources = new Dictionary<string, SourceRecord>(StringComparer.Ordinal);
         var missing = new List<string>();
-        var previousSources = SecretSources.Parse(existing?.GetAnnotation(ManagedSecret.SourcesAnnotation));
-        var previousEntries = existing is null ? null : DockerConfigJson.TryParse(existing.Data is { } d && d.TryGetValue(ManagedSecret.DataKey, out var b) ? b : null);
-
         foreach (var registry in target.Registries)
         {
             if (fresh.TryGetValue(registry, out var credential))
@@ -51,32 +106,33 @@ public static class SecretBuilder
 
         var data = DockerConfigJson.Build(entries);
         var expiry = sources.Values.Select(s => s.ExpiresAt).Where(e => e.HasValue).Min();
-        var secret = new V1Secret
+        return new Content(data, Hash(data), string.Join(",", target.Registries), SecretSources.Serialize(sources), expiry, missing, entries.Count > 0);
+    }
+
+    /// <summary>Target, carried-over annotation and content, and the fresh credentials by reference (a new fetch is a new object).</summary>
+    private sealed class ContentKey(SecretTarget target, string? sources, StoredSecretFacts? stored, RegistryCredential?[] credentials) : IEquatable<ContentKey>
+    {
+        private readonly SecretTarget _target = target;
+        private readonly string? _sources = sources;
+        private readonly StoredSecretFacts? _stored = stored;
+        private readonly RegistryCredential?[] _credentials = credentials;
+
+        public bool Equals(ContentKey? other) =>
+            other is not null && ReferenceEquals(_target, other._target) && ReferenceEquals(_stored, other._stored) &&
+            string.Equals(_sources, other._sources, StringComparison.Ordinal) &&
+            _credentials.AsSpan().SequenceEqual(other._credentials, ReferenceEqualityComparer.Instance);
+
+        public override bool Equals(object? obj) => Equals(obj as ContentKey);
+
+        public override int GetHashCode()
         {
-            ApiVersion = "v1",
-            Kind = "Secret",
-            Type = ManagedSecret.SecretType,
-            Metadata = new V1ObjectMeta
-            {
-                Name = target.Name,
-                NamespaceProperty = @namespace,
-                Labels = new Dictionary<string, string>
-                {
-                    [ManagedSecret.ManagedByLabel] = ManagedSecret.ManagedByValue,
-                    [ManagedSecret.InstanceLabel] = instance,
-                },
-                Annotations = new Dictionary<string, string>
-                {
-                    [ManagedSecret.RegistriesAnnotation] = string.Join(",", target.Registries),
-                    [ManagedSecret.SourcesAnnotation] = SecretSources.Serialize(sources),
-                    [ManagedSecret.ContentHashAnnotation] = Hash(data),
-                    [ManagedSecret.RotatedAtAnnotation] = SecretSources.FormatTime(now),
-                },
-            },
-            Data = new Dictionary<string, byte[]> { [ManagedSecret.DataKey] = data },
-        };
-        if (expiry is { } e) secret.Metadata.Annotations[ManagedSecret.ExpiresAtAnnotation] = SecretSources.FormatTime(e);
-        return new DesiredSecret(secret, missing, entries.Count > 0);
+            var hash = new HashCode();
+            hash.Add(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(_target));
+            hash.Add(_sources, StringComparer.Ordinal);
+            hash.Add(_stored is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(_stored));
+            foreach (var c in _credentials) hash.Add(c is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(c));
+            return hash.ToHashCode();
+        }
     }
 
     /// <summary>

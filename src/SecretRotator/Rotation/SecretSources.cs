@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -15,10 +16,23 @@ public sealed record SourceRecord(
 /// </summary>
 public static class SecretSources
 {
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+    private const int MaxShared = 1024;
+    private static readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, SourceRecord>?> Shared = new(StringComparer.Ordinal);
 
     public static string Serialize(IReadOnlyDictionary<string, SourceRecord> sources) =>
-        JsonSerializer.Serialize(new SortedDictionary<string, SourceRecord>(sources.ToDictionary(), StringComparer.Ordinal), Options);
+        JsonSerializer.Serialize(new SortedDictionary<string, SourceRecord>(sources.ToDictionary(), StringComparer.Ordinal), SecretSourcesJson.Default.SortedDictionaryStringSourceRecord);
+
+    /// <summary>
+    /// <see cref="Parse"/>, memoised by the annotation text: every namespace of a secret carries the same text, so a
+    /// pass parses it once. The result is shared: read it, never change it.
+    /// </summary>
+    public static IReadOnlyDictionary<string, SourceRecord>? ParseShared(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        if (Shared.TryGetValue(text, out var known)) return known;
+        if (Shared.Count >= MaxShared) Shared.Clear();
+        return Shared.GetOrAdd(text, t => Parse(t));
+    }
 
     /// <summary>Null when absent or unreadable (treated as "nothing known", so everything is refreshed).</summary>
     public static Dictionary<string, SourceRecord>? Parse(string? text)
@@ -27,7 +41,7 @@ public static class SecretSources
         try
         {
             // Annotations can be edited by hand: drop what cannot be a record rather than trip over it later.
-            return JsonSerializer.Deserialize<Dictionary<string, SourceRecord?>>(text, Options)?
+            return JsonSerializer.Deserialize(text, SecretSourcesJson.Default.DictionaryStringSourceRecord)?
                 .Where(kv => kv.Value is not null)
                 .ToDictionary(kv => kv.Key, kv => kv.Value! with { Servers = (kv.Value.Servers ?? []).Where(s => !string.IsNullOrEmpty(s)).ToList() }, StringComparer.Ordinal);
         }
@@ -40,3 +54,8 @@ public static class SecretSources
     public static string FormatTime(DateTimeOffset time) =>
         time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }
+
+/// <summary>Source-generated (reflection-free, trimming- and AOT-safe) JSON for the sources annotation.</summary>
+[JsonSerializable(typeof(SortedDictionary<string, SourceRecord>))]
+[JsonSerializable(typeof(Dictionary<string, SourceRecord?>))]
+internal sealed partial class SecretSourcesJson : JsonSerializerContext;

@@ -34,6 +34,9 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
     private async Task<TargetResult?> ModifyAsync(string secret, string ns, string account, bool dryRun, bool add, ServiceAccountIndex known,
         CancellationToken cancellationToken)
     {
+        // Already as wanted in the version held: nothing to write, so no gate and no copy. Held versions are replaced,
+        // never changed, so this read is safe beside a writer of the same account.
+        if (known.Find(ns, account) is { } held && !(add ? MustAdd(held, secret) : MustRemove(held, secret))) return null;
         var key = (ns, account);
         var gate = _locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
         try
@@ -90,6 +93,10 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
             }
         }
     }
+
+    private static bool MustAdd(V1ServiceAccount sa, string secret) => sa.ImagePullSecrets?.Any(r => r.Name == secret) != true;
+
+    private static bool MustRemove(V1ServiceAccount sa, string secret) => AddedEntries(sa).Contains(secret);
 
     private static bool Add(V1ServiceAccount sa, string secret)
     {

@@ -103,6 +103,17 @@ public sealed class ConfigLoaderValidTests
     }
 
     [Fact]
+    public void Parse_QpsAndBurst_Read()
+    {
+        var yaml = Valid[..Valid.IndexOf("settings:", StringComparison.Ordinal)] + "settings:\n  qps: 12.5\n  burst: 40\n";
+
+        var settings = Loader().Parse(yaml, FileName).Settings;
+
+        Assert.Equal(new RotatorSettings { Qps = 12.5, Burst = 40 }, settings);
+        Assert.Equal((50d, 100), (new RotatorSettings().Qps, new RotatorSettings().Burst));
+    }
+
+    [Fact]
     public void Parse_EmptySettingsAndNullSections_AreDefaults()
     {
         var yaml = Valid[..Valid.IndexOf("settings:", StringComparison.Ordinal)] + "settings:\nmetrics: ~\n";

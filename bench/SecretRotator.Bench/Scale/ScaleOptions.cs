@@ -1,0 +1,45 @@
+using System.Globalization;
+
+namespace SecretRotator.Bench.Scale;
+
+/// <summary>
+/// scale [--namespaces N] [--latency-ms L] [--concurrency C] [--qps Q] [--burst B] [--no-change-runs R]
+///       [--peer-namespaces P] [--tool PATH]
+/// </summary>
+internal sealed record ScaleOptions
+{
+    public int Namespaces { get; init; } = 1000;
+    public int LatencyMs { get; init; } = 10;
+    public int Concurrency { get; init; } = 16;
+    /// <summary>settings.qps / settings.burst written into the config; null leaves the tool's defaults.</summary>
+    public double? Qps { get; init; }
+    public int? Burst { get; init; }
+    public int NoChangeRuns { get; init; } = 3;
+    /// <summary>Namespaces for the peer-tool comparison (sequential GET+PUT is slow: 6 round trips per namespace).</summary>
+    public int PeerNamespaces { get; init; } = 200;
+    /// <summary>The binary to exec: an apphost, a published binary or a .dll (run with dotnet).</summary>
+    public string? Tool { get; init; }
+
+    public static ScaleOptions Parse(string[] args)
+    {
+        var o = new ScaleOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            o = args[i] switch
+            {
+                "--namespaces" => o with { Namespaces = Int() },
+                "--latency-ms" => o with { LatencyMs = Int() },
+                "--concurrency" => o with { Concurrency = Int() },
+                "--qps" => o with { Qps = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--burst" => o with { Burst = Int() },
+                "--no-change-runs" => o with { NoChangeRuns = Int() },
+                "--peer-namespaces" => o with { PeerNamespaces = Int() },
+                "--tool" => o with { Tool = Next() },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+        }
+        return o;
+    }
+}

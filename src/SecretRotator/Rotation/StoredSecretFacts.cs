@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using SecretRotator.Kubernetes;
+using SecretRotator.Registries;
+
+namespace SecretRotator.Rotation;
+
+/// <summary>
+/// What a stored <c>.dockerconfigjson</c> holds (its entries, null if unreadable) and its content hash, worked out
+/// once per distinct content. A steady-state pass reads the same bytes in every namespace of a secret, so at
+/// 10,000 namespaces this turns 10,000 JSON parses and SHA-256 runs into one. The instance is canonical for its
+/// content while it stays in the memo, so callers may use it as a cheap identity of the content.
+/// </summary>
+public sealed class StoredSecretFacts
+{
+    // A pass sees a handful of distinct contents per secret; the bound only stops a pathological cluster (every
+    // namespace's copy different) from growing the memo without limit.
+    private const int MaxEntries = 4096;
+    private static readonly ConcurrentDictionary<byte[], StoredSecretFacts> Memo = new(ByteContentComparer.Instance);
+
+    private StoredSecretFacts(IReadOnlyDictionary<string, DockerAuthEntry>? entries, string hash) => (Entries, Hash) = (entries, hash);
+
+    /// <summary>The parsed entries (shared: never change them), or null when the bytes are not a usable dockerconfigjson.</summary>
+    public IReadOnlyDictionary<string, DockerAuthEntry>? Entries { get; }
+
+    /// <summary><c>sha256:</c> of the bytes, as in the content-hash annotation.</summary>
+    public string Hash { get; }
+
+    public static StoredSecretFacts Of(byte[] data)
+    {
+        if (Memo.TryGetValue(data, out var known)) return known;
+        if (Memo.Count >= MaxEntries) Memo.Clear();
+        // Keyed by a private copy: the caller's array belongs to a listed object we must not hold on to as a key.
+        return Memo.GetOrAdd(data.ToArray(), d => new StoredSecretFacts(DockerConfigJson.TryParse(d), SecretBuilder.Hash(d)));
+    }
+
+    private sealed class ByteContentComparer : IEqualityComparer<byte[]>
+    {
+        public static readonly ByteContentComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));
+
+        public int GetHashCode(byte[] obj)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(obj);
+            return hash.ToHashCode();
+        }
+    }
+}
