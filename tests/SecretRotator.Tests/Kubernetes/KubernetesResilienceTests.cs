@@ -170,8 +170,9 @@ public sealed class KubernetesResilienceTests : IAsyncLifetime
     [Fact]
     public async Task Send_AttemptTimesOut_RetriedThenSucceeds()
     {
-        using var client = Client(FakeKubeClients.FastRetries with { AttemptTimeout = TimeSpan.FromMilliseconds(100) });
-        _fake.FailNext(KubeFault.Slow(TimeSpan.FromSeconds(30)));
+        // The retried attempt must finish within the per-try timeout on a loaded CI machine too: seconds, not 100 ms.
+        using var client = Client(FakeKubeClients.FastRetries with { AttemptTimeout = TimeSpan.FromSeconds(3) });
+        _fake.FailNext(KubeFault.Slow(TimeSpan.FromSeconds(60)));
 
         var list = await client.CoreV1.ListNamespaceAsync(cancellationToken: Ct);
 
