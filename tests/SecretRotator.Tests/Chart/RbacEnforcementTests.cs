@@ -62,7 +62,9 @@ public sealed class RbacEnforcementTests
         Assert.NotNull(harness.Api.GetSecret("team-a", "regcred"));
         Assert.Null(harness.Api.GetSecret("other", "regcred"));
         Assert.Empty(harness.Api.Journal.Where(r => r.StatusCode == 403).Select(Describe));
-        AssertEveryGrantUsed(grants, harness.Api.Journal);
+        // serviceaccounts get: a cluster-wide pass holds every account from its LIST and GETs one only on a 409
+        // re-read or when the account appeared after the LIST; neither happens here (the namespaced test uses it).
+        AssertEveryGrantUsed(grants, harness.Api.Journal, exempt: "serviceaccounts get");
     }
 
     [Fact]
@@ -120,10 +122,10 @@ public sealed class RbacEnforcementTests
         return Rendered.Parse(result.Stdout);
     }
 
-    private static void AssertEveryGrantUsed(IReadOnlyList<RbacGrant> grants, IEnumerable<KubeRequestRecord> journal)
+    private static void AssertEveryGrantUsed(IReadOnlyList<RbacGrant> grants, IEnumerable<KubeRequestRecord> journal, string? exempt = null)
     {
         var used = journal.Where(r => r.StatusCode is > 0 and not 403).Select(r => $"{r.Resource} {r.Verb}").ToHashSet(StringComparer.Ordinal);
-        Assert.Empty(RenderedRbac.Verbs(grants).Where(v => !used.Contains(v)).Order(StringComparer.Ordinal));
+        Assert.Empty(RenderedRbac.Verbs(grants).Where(v => !used.Contains(v) && v != exempt).Order(StringComparer.Ordinal));
     }
 
     private static void AddTokenSecret(RotatorHarness harness) =>
