@@ -43,8 +43,9 @@ public sealed class ConfigFuzzTests(ITestOutputHelper output)
         Assert.True(problems.Count == 0, string.Join("\n", problems.Take(20)));
         Assert.True(mutations.Count >= RandomMutations + 1000, $"only {mutations.Count} mutations");
         Assert.True(rejected > mutations.Count / 2, $"only {rejected} of {mutations.Count} rejected: the mutations are too weak");
-        // A hang guard, not a benchmark: the unguarded alias-bomb key took 40 s; 1 MB and 100k-item inputs take 1-3 s on a busy CI box.
-        Assert.True(slowest[0].Time < TimeSpan.FromSeconds(15), $"{slowest[0].Name} took {slowest[0].Time}");
+        // A hang guard, not a benchmark: the unguarded alias-bomb key took 40 s; 1 MB and 100k-item inputs take 1-3 s on a
+        // quiet box and reached 16 s on a 2-core machine at load average 40, so the bound sits between the two.
+        Assert.True(slowest[0].Time < TimeSpan.FromSeconds(30), $"{slowest[0].Name} took {slowest[0].Time}");
     }
 
     [Fact(Timeout = 120_000)]
