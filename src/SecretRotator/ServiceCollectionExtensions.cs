@@ -34,7 +34,12 @@ public static class ServiceCollectionExtensions
         // settings.verify: one login per fetched entry; bounded so an unreachable registry cannot eat the run's timeout.
         services.AddHttpClient(RegistryVerifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<IRegistryVerifier, RegistryVerifier>();
+        // The phases of a pass; each is an entry point of its own (run, status, daemon events).
+        services.AddSingleton<RunPlanner>();
         services.AddSingleton<CredentialFetcher>();
+        services.AddSingleton<ServiceAccountPatcher>();
+        services.AddSingleton<SecretReconciler>();
+        services.AddSingleton<Pruner>();
         services.AddSingleton<RotationRunner>();
 
         // Registry types

@@ -10,7 +10,7 @@ namespace SecretRotator.Rotation;
 /// Fetches one credential per needed registry, concurrently; a failure is recorded, never thrown. With verify on
 /// (settings.verify), a credential the registry rejects is a failed fetch (reason verify_failed / verify_unreachable).
 /// </summary>
-public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> providers, IRegistryVerifier verifier, RotatorMetrics metrics,
+public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> providers, IRegistryVerifier verifier, RunRecorder recorder,
     ILogger<CredentialFetcher> logger)
 {
     private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);
@@ -28,15 +28,20 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
         var done = await Task.WhenAll(tasks);
         var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
         var results = new Dictionary<string, RegistryResult>(StringComparer.Ordinal);
-        foreach (var (name, (credential, result)) in done)
+        foreach (var (name, fetched) in done)
         {
-            results[name] = result;
-            if (credential is not null) fresh[name] = credential;
+            results[name] = fetched.Result;
+            if (fetched.Credential is not null) fresh[name] = fetched.Credential;
         }
         return (fresh, results);
     }
 
-    private async Task<(RegistryCredential?, RegistryResult)> FetchOneAsync(RegistryDefinition registry, bool verify, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fetches (and with <paramref name="verify"/>, verifies) one registry's credential. A failure is returned, never
+    /// thrown, except cancellation of <paramref name="cancellationToken"/> and a {secret:} source without a cluster
+    /// (<see cref="k8s.Exceptions.KubeConfigException"/>). The token request is counted in the metrics.
+    /// </summary>
+    public async Task<FetchResult> FetchOneAsync(RegistryDefinition registry, bool verify, CancellationToken cancellationToken)
     {
         try
         {
@@ -44,10 +49,9 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
             if (credential.Entries.Count == 0)
                 throw new RegistryException("no_entries", $"registry {registry.Name} returned no credentials");
             if (verify) await Task.WhenAll(credential.Entries.Select(e => verifier.VerifyAsync(e, cancellationToken)));
-            metrics.TokenRequest(registry.Name, "success");
-            if (credential.ExpiresAt is { } expiry) metrics.TokenExpiry(registry.Name, expiry);
+            recorder.TokenFetched(registry.Name, credential.ExpiresAt);
             LogFetched(logger, registry.Name, registry.Type, credential.Entries.Count, credential.ExpiresAt);
-            return (credential, new RegistryResult(registry.Name, Fetched: true, credential.ExpiresAt));
+            return new FetchResult(credential, new RegistryResult(registry.Name, Fetched: true, credential.ExpiresAt));
         }
         // A {secret:} source without any cluster connection is a usage error (exit 2), not a registry failure.
         catch (Exception e) when (e is not k8s.Exceptions.KubeConfigException && (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
@@ -55,9 +59,9 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
             // Any provider failure (SDK exceptions included) becomes a recorded failure: it reaches the
             // metrics, the summary and the exit code, and the registry's previous entries are kept.
             var reason = e is RegistryException re ? re.Reason : "error";
-            metrics.TokenRequest(registry.Name, "failure");
+            recorder.TokenFailed(registry.Name);
             LogFetchFailed(logger, registry.Name, reason, e.Message);
-            return (null, new RegistryResult(registry.Name, Fetched: false, null, e.Message, reason));
+            return new FetchResult(null, new RegistryResult(registry.Name, Fetched: false, null, e.Message, reason));
         }
     }
 
@@ -67,3 +71,6 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
     [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Registry {Registry} failed ({Reason}): {Error}")]
     private static partial void LogFetchFailed(ILogger logger, string registry, string reason, string error);
 }
+
+/// <summary>One registry's fetch: the credential (null on failure) and what to report about it.</summary>
+public sealed record FetchResult(RegistryCredential? Credential, RegistryResult Result);

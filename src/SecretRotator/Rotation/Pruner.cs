@@ -11,20 +11,16 @@ namespace SecretRotator.Rotation;
 /// entries this tool added for them. Only secrets carrying our label are candidates; deletes are pinned to
 /// the resourceVersion that was listed, so a secret rewritten meanwhile by another run survives.
 /// </summary>
-public sealed class Pruner(IKubernetes kubernetes, ServiceAccountPatcher patcher)
+public sealed class Pruner(IKubernetesClientProvider kubernetes, ServiceAccountPatcher patcher)
 {
-    /// <param name="instance">settings.instance: only secrets this installation wrote are candidates, so several
-    /// installations with prune enabled never delete each other's secrets.</param>
-    public async Task<List<TargetResult>> PruneAsync(ManagedSecretLister.Listing listing, IReadOnlySet<(string Namespace, string Name)> keep,
-        string instance, RunOptions options, CancellationToken cancellationToken)
+    /// <param name="orphans">The candidates, from <see cref="RunPlan.Orphans"/>: only secrets this installation
+    /// (settings.instance) wrote, so several installations with prune enabled never delete each other's secrets.</param>
+    /// <param name="accounts">The pass's service-account index (saves reads of accounts it already holds).</param>
+    public async Task<List<TargetResult>> PruneAsync(IEnumerable<KeyValuePair<(string Namespace, string Name), V1Secret>> orphans, bool dryRun,
+        ServiceAccountIndex accounts, CancellationToken cancellationToken)
     {
         var results = new List<TargetResult>();
-        var candidates = listing.Secrets
-            .Where(kv => !keep.Contains(kv.Key))
-            .Where(kv => (kv.Value.GetLabel(ManagedSecret.InstanceLabel) ?? "default") == instance)
-            .Where(kv => options.Namespaces.Count == 0 || options.Namespaces.Contains(kv.Key.Namespace))
-            .OrderBy(kv => kv.Key.Namespace, StringComparer.Ordinal).ThenBy(kv => kv.Key.Name, StringComparer.Ordinal);
-        foreach (var ((ns, name), secret) in candidates)
+        foreach (var ((ns, name), secret) in orphans)
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -33,9 +29,9 @@ public sealed class Pruner(IKubernetes kubernetes, ServiceAccountPatcher patcher
             }
             try
             {
-                if (!options.DryRun) await DeleteAsync(name, ns, secret, cancellationToken);
-                if (await UnlinkAsync(name, ns, options.DryRun, cancellationToken) is { } failure) results.Add(failure);
-                else results.Add(new TargetResult(name, ns, Outcome.Pruned, Message: options.DryRun ? "dry run: would delete" : "deleted"));
+                if (!dryRun) await DeleteAsync(name, ns, secret, cancellationToken);
+                if (await UnlinkAsync(name, ns, dryRun, accounts, cancellationToken) is { } failure) results.Add(failure);
+                else results.Add(new TargetResult(name, ns, Outcome.Pruned, Message: dryRun ? "dry run: would delete" : "deleted"));
             }
             catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Conflict)
             {
@@ -55,7 +51,7 @@ public sealed class Pruner(IKubernetes kubernetes, ServiceAccountPatcher patcher
     {
         try
         {
-            await kubernetes.CoreV1.DeleteNamespacedSecretAsync(name, ns,
+            await kubernetes.Client.CoreV1.DeleteNamespacedSecretAsync(name, ns,
                 new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = secret.ResourceVersion() } },
                 cancellationToken: cancellationToken);
         }
@@ -64,14 +60,14 @@ public sealed class Pruner(IKubernetes kubernetes, ServiceAccountPatcher patcher
         }
     }
 
-    private async Task<TargetResult?> UnlinkAsync(string secret, string ns, bool dryRun, CancellationToken cancellationToken)
+    private async Task<TargetResult?> UnlinkAsync(string secret, string ns, bool dryRun, ServiceAccountIndex known, CancellationToken cancellationToken)
     {
-        var accounts = await kubernetes.CoreV1.ListNamespacedServiceAccountAsync(ns, cancellationToken: cancellationToken);
+        var accounts = await kubernetes.Client.CoreV1.ListNamespacedServiceAccountAsync(ns, cancellationToken: cancellationToken);
         foreach (var sa in accounts.Items)
         {
             var added = sa.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation)?.Split(',', StringSplitOptions.TrimEntries) ?? [];
             if (!added.Contains(secret, StringComparer.Ordinal)) continue;
-            if (await patcher.RemoveAsync(secret, ns, sa.Metadata.Name, dryRun, cancellationToken) is { } failure) return failure;
+            if (await patcher.RemoveAsync(secret, ns, sa.Metadata.Name, dryRun, cancellationToken, known) is { } failure) return failure;
         }
         return null;
     }

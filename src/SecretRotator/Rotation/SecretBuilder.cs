@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using k8s;
 using k8s.Models;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
@@ -85,9 +86,13 @@ public static class SecretBuilder
     public static bool IsUpToDate(V1Secret existing, V1Secret desired) =>
         existing.Type == desired.Type && SameData(existing, desired) && SameMetadata(existing, desired);
 
-    /// <summary>Overlays our labels, annotations, type and data onto the existing object, keeping everything else the owner added.</summary>
-    public static V1Secret MergeInto(V1Secret existing, V1Secret desired)
+    /// <summary>
+    /// A copy of the existing object with our labels, annotations, type and data overlaid, keeping everything else the
+    /// owner added. The existing object is not changed: it may be shared by a listing or a watch cache.
+    /// </summary>
+    public static V1Secret MergeInto(V1Secret listed, V1Secret desired)
     {
+        var existing = KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(listed));
         existing.Metadata.Labels ??= new Dictionary<string, string>();
         foreach (var (k, v) in desired.Metadata.Labels) existing.Metadata.Labels[k] = v;
         existing.Metadata.Annotations ??= new Dictionary<string, string>();

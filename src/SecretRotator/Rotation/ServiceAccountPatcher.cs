@@ -11,27 +11,28 @@ namespace SecretRotator.Rotation;
 /// Keeps service accounts' imagePullSecrets pointing at our secrets. imagePullSecrets has no merge key, so a
 /// strategic-merge patch would replace the whole list: we read, modify and replace with the resourceVersion,
 /// retrying on 409, and record what we added in an annotation so prune removes only our own entries.
+/// One instance serves the process (registered in DI): its per-account gate serialises writers across passes and events.
 /// </summary>
-public sealed class ServiceAccountPatcher(IKubernetes kubernetes)
+public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
 {
     private const int MaxConflictRetries = 5;
 
-    // One writer per account within a run: several targets adding to the same account (e.g. "default") queue up
-    // instead of racing each other into 409s, and each starts from the version the previous one wrote.
+    // One writer per account: several targets adding to the same account (e.g. "default") queue up instead of
+    // racing each other into 409s, and each starts from the version the previous one wrote (kept in the index).
     private readonly ConcurrentDictionary<(string Namespace, string Account), SemaphoreSlim> _locks = new();
-    private readonly ConcurrentDictionary<(string Namespace, string Account), V1ServiceAccount> _latest = new();
 
-    /// <summary>Returns null on success, else a failed result.</summary>
-    /// <param name="listed">The account as the run's LIST saw it, if listed: saves the GET, and every request when nothing changes.</param>
-    public Task<TargetResult?> EnsureAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, V1ServiceAccount? listed = null) =>
-        ModifyAsync(secret, ns, account, dryRun, add: true, cancellationToken, listed);
+    /// <summary>Adds <paramref name="secret"/> to the account's imagePullSecrets if absent. Returns null on success, else a failed result.</summary>
+    /// <param name="known">Accounts already listed (the pass's index, or a daemon's cache): saves the GET, and every request
+    /// when nothing changes; the replaced version is recorded there. Null: the account is read.</param>
+    public Task<TargetResult?> EnsureAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, ServiceAccountIndex? known = null) =>
+        ModifyAsync(secret, ns, account, dryRun, add: true, known ?? new ServiceAccountIndex(), cancellationToken);
 
     /// <summary>Removes the entry only if this tool added it.</summary>
-    public Task<TargetResult?> RemoveAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken) =>
-        ModifyAsync(secret, ns, account, dryRun, add: false, cancellationToken);
+    public Task<TargetResult?> RemoveAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, ServiceAccountIndex? known = null) =>
+        ModifyAsync(secret, ns, account, dryRun, add: false, known ?? new ServiceAccountIndex(), cancellationToken);
 
-    private async Task<TargetResult?> ModifyAsync(string secret, string ns, string account, bool dryRun, bool add, CancellationToken cancellationToken,
-        V1ServiceAccount? listed = null)
+    private async Task<TargetResult?> ModifyAsync(string secret, string ns, string account, bool dryRun, bool add, ServiceAccountIndex known,
+        CancellationToken cancellationToken)
     {
         var key = (ns, account);
         var gate = _locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
@@ -45,7 +46,7 @@ public sealed class ServiceAccountPatcher(IKubernetes kubernetes)
         }
         try
         {
-            return await ModifyLockedAsync(secret, ns, account, dryRun, add, listed, cancellationToken);
+            return await ModifyLockedAsync(secret, ns, account, dryRun, add, known, cancellationToken);
         }
         finally
         {
@@ -54,28 +55,27 @@ public sealed class ServiceAccountPatcher(IKubernetes kubernetes)
     }
 
     private async Task<TargetResult?> ModifyLockedAsync(string secret, string ns, string account, bool dryRun, bool add,
-        V1ServiceAccount? listed, CancellationToken cancellationToken)
+        ServiceAccountIndex known, CancellationToken cancellationToken)
     {
-        var key = (ns, account);
         for (var attempt = 0; ; attempt++)
         {
             var verb = "get";
             try
             {
-                // Work on a copy: the listed object is shared by every target of this namespace.
-                var known = attempt == 0 ? _latest.GetValueOrDefault(key) ?? listed : null;
-                var sa = known is not null
-                    ? KubernetesJson.Deserialize<V1ServiceAccount>(KubernetesJson.Serialize(known))
-                    : await kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken);
+                // Work on a copy: the listed object is shared by every target of this namespace (and by a cache).
+                var held = attempt == 0 ? known.Find(ns, account) : null;
+                var sa = held is not null
+                    ? KubernetesJson.Deserialize<V1ServiceAccount>(KubernetesJson.Serialize(held))
+                    : await kubernetes.Client.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken);
                 if (!(add ? Add(sa, secret) : Remove(sa, secret)) || dryRun) return null;
                 verb = "update";
-                _latest[key] = await kubernetes.CoreV1.ReplaceNamespacedServiceAccountAsync(sa, account, ns, cancellationToken: cancellationToken);
+                known.Remember(await kubernetes.Client.CoreV1.ReplaceNamespacedServiceAccountAsync(sa, account, ns, cancellationToken: cancellationToken));
                 return null;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < MaxConflictRetries)
             {
                 // Someone outside this run changed the account between our read and write: read again and re-apply.
-                _latest.TryRemove(key, out _);
+                known.Forget(ns, account);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
             {

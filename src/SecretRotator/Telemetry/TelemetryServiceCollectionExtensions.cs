@@ -31,6 +31,8 @@ public static class TelemetryServiceCollectionExtensions
             return new RotatorMetrics(sp.GetRequiredService<IMeterFactory>());
         }));
 
+        services.TryAddSingleton<RunRecorder>();
+
         services.AddHttpClient(PushgatewayClient.HttpClientName);
         services.TryAddSingleton<PushgatewayClient>();
         services.TryAddSingleton<IMetricsPublisher, MetricsPublisher>();
