@@ -51,7 +51,7 @@ public sealed class RotationRunner(
 
         if (config.Settings.Prune && options.Secret is null && !plan.ResolutionFailed && !shutdown.IsCancellationRequested)
         {
-            foreach (var r in await pruner.PruneAsync(plan.Orphans(), options.DryRun, accounts, deadline.Token)) results.Add(r);
+            foreach (var r in await pruner.PruneAsync(plan.Orphans(), options.DryRun, accounts, deadline.Token, shutdown)) results.Add(r);
         }
 
         var report = RunReportBuilder.Build(results, plan, fetched, options.DryRun);

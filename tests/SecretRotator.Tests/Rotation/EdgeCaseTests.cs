@@ -181,6 +181,43 @@ public sealed class EdgeCaseTests
     }
 
     [Fact]
+    public async Task Run_PruneManagedSecretWithoutInstanceLabel_LeavesIt()
+    {
+        await using var h = await RotatorHarness.StartAsync("team-a", "team-b");
+        await h.RunCliAsync("run", "--config", Config(h, namespaces: "[team-a, team-b]"));
+        var unlabelled = h.Secret("team-b", "regcred");
+        unlabelled.Metadata.Labels.Remove(ManagedSecret.InstanceLabel);
+        h.Api.ReplaceSecret(unlabelled);
+
+        var dry = await h.RunCliAsync("run", "--config", Config(h, settings: "{prune: true}", namespaces: "[team-a]"), "--dry-run");
+        var real = await h.RunCliAsync("run", "--config", Config(h, settings: "{prune: true}", namespaces: "[team-a]"));
+
+        Assert.True(real.ExitCode == 0, real.ToString());
+        Assert.DoesNotContain("team-b", dry.Stdout, StringComparison.Ordinal);
+        Assert.NotNull(h.Api.GetSecret("team-b", "regcred"));
+    }
+
+    [Fact]
+    public async Task Run_ShutdownDuringPrune_StopsBeforeTheNextDelete()
+    {
+        await using var h = await RotatorHarness.StartAsync("team-a", "team-b", "team-c", "team-d");
+        await h.RunCliAsync("run", "--config", Config(h, namespaces: "[team-a, team-b, team-c, team-d]"));
+        using var sigterm = new CancellationTokenSource();
+        h.Api.FaultHook = r =>
+        {
+            if (r.Verb == "delete") sigterm.Cancel(); // SIGTERM arrives while the first delete is in flight
+            return null;
+        };
+
+        var result = await h.RunCliUntilAsync(sigterm.Token, "run", "--config", Config(h, settings: "{prune: true}", namespaces: "[team-a]"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(1, h.Api.CountRequests("delete", "secrets")); // the one in flight finished, no new one started
+        Assert.Equal(2, h.Api.ListSecrets().Count(s => s.Metadata.Name == "regcred" && s.Metadata.NamespaceProperty != "team-a"));
+        Assert.Contains("not done: prune stopped by shutdown", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_PruneWhenSecretAlreadyDeleted_StillRemovesOurServiceAccountEntry()
     {
         await using var h = await RotatorHarness.StartAsync("team-a", "team-b");
