@@ -23,6 +23,16 @@ public static partial class KubernetesResilience
     private static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("secret-rotator.k8s.request");
     private static readonly ResiliencePropertyKey<int> AttemptKey = new("secret-rotator.k8s.attempt");
     private static readonly ResiliencePropertyKey<long> StartedKey = new("secret-rotator.k8s.started");
+    private static readonly ResiliencePropertyKey<bool> LostKey = new("secret-rotator.k8s.lost");
+
+    /// <summary>Marks a response that came after an earlier try of the same request lost its answer.</summary>
+    public const string AfterLostResponseHeader = "X-Secret-Rotator-After-Lost-Response";
+
+    /// <summary>
+    /// True when an earlier try of this request got no answer (dropped, timed out), so a write it carried may have
+    /// landed: a 409 then may be our own write. Without it a 409 is the server's first answer: our write did not land.
+    /// </summary>
+    public static bool FollowedLostResponse(k8s.Autorest.HttpResponseMessageWrapper response) => response.Headers.ContainsKey(AfterLostResponseHeader);
 
     public static DelegatingHandler CreateHandler(KubernetesRetryOptions options, TimeProvider time, ILogger logger)
     {
@@ -56,6 +66,7 @@ public static partial class KubernetesResilience
         {
             var request = args.Context.Properties.GetValue(RequestKey, null!);
             args.Context.Properties.Set(AttemptKey, args.AttemptNumber + 2);
+            if (args.Outcome.Exception is not null) args.Context.Properties.Set(LostKey, true);
             var elapsed = time.GetElapsedTime(args.Context.Properties.GetValue(StartedKey, 0L));
             LogRetrying(logger, request.Method, request.RequestUri?.AbsolutePath, Describe(args.Outcome), args.AttemptNumber + 2,
                 (long)args.RetryDelay.TotalMilliseconds, (long)elapsed.TotalSeconds, (long)options.RetryBudget.TotalSeconds);
@@ -129,6 +140,7 @@ public static partial class KubernetesResilience
                     }
                     outcome.ThrowIfException();
                 }
+                if (context.Properties.GetValue(LostKey, false)) outcome.Result!.Headers.TryAddWithoutValidation(AfterLostResponseHeader, "true");
                 if (IsTransient(outcome.Result!.StatusCode))
                 {
                     LogGaveUp(logger, request.Method, request.RequestUri?.AbsolutePath, Describe(outcome), attempts);
