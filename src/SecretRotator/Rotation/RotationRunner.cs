@@ -41,6 +41,7 @@ public sealed class RotationRunner(
             Listed = plan.Listing.Secrets,
             Accounts = accounts,
             DryRun = options.DryRun,
+            Force = options.Force,
             Now = plan.Now,
             CancellationToken = deadline.Token,
         };

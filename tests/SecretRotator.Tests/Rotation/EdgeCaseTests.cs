@@ -126,6 +126,37 @@ public sealed class EdgeCaseTests
     }
 
     [Fact]
+    public async Task Run_NewNamespaceNeedsAFetch_WritesOnlyThatSecret()
+    {
+        // Arrange: three secrets hold a token valid for a day; a fourth namespace appears.
+        await using var h = await RotatorHarness.StartAsync("team-a", "team-b", "team-c");
+        var tokens = new CountingTokenProvider();
+        h.Configure = s => s.AddSingleton<IRegistryProvider>(tokens);
+        var config = h.WriteConfig("""
+            registries:
+              - {name: ecr, type: test-token, server: 1.dkr.ecr.example}
+            secrets:
+              - {name: regcred, registries: [ecr], namespaces: {names: ["team-*"]}}
+            """);
+        await h.RunCliAsync("run", "--config", config);
+        h.Api.AddNamespace("team-d");
+        h.Api.ClearJournal();
+
+        // Act
+        var dry = await h.RunCliAsync("run", "--config", config, "--dry-run");
+        var real = await h.RunCliAsync("run", "--config", config);
+
+        // Assert
+        Assert.Equal(3, dry.Stdout.Split('\n').Count(l => l.EndsWith("/regcred: leave unchanged", StringComparison.Ordinal)));
+        Assert.Contains("1 would be created, 0 would be updated, 3 would be unchanged", dry.Stdout, StringComparison.Ordinal);
+        Assert.True(real.ExitCode == 0, real.ToString());
+        Assert.Contains("secret regcred: 1 created, 0 updated, 3 unchanged", real.Stdout, StringComparison.Ordinal);
+        Assert.Single(h.Api.Writes); // one create; the others keep their still-valid token
+        Assert.All(new[] { "team-a", "team-b", "team-c" }, ns => Assert.Contains("\"password\":\"token-1\"", Data(h.Secret(ns, "regcred"))));
+        Assert.DoesNotContain("\"password\":\"token-1\"", Data(h.Secret("team-d", "regcred")));
+    }
+
+    [Fact]
     public async Task Run_SourcesAnnotationWithNullServer_ReportsInsteadOfCrashing()
     {
         await using var h = await RotatorHarness.StartAsync("default");
