@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecretRotator.Configuration;
@@ -21,6 +22,7 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddSecretRotator(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IEnvironmentVariables, ProcessEnvironmentVariables>();
         services.AddSecretRotatorTelemetry(); // RotatorMetrics, /metrics, Pushgateway and OTLP publishing
         services.AddSingleton<ConfigLoader>();
         services.AddSingleton<IValueResolver, ValueResolver>();
@@ -28,8 +30,10 @@ public static class ServiceCollectionExtensions
             sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(),
             [KubernetesResilience.CreateHandler(sp.GetService<KubernetesRetryOptions>() ?? new KubernetesRetryOptions(), sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(KubernetesResilience)) ?? NullLogger.Instance),
-             new KubernetesRateLimitHandler(sp.GetRequiredService<KubernetesRateLimit>(), sp.GetRequiredService<TimeProvider>())]));
+             new KubernetesRateLimitHandler(sp.GetRequiredService<KubernetesRateLimit>(), sp.GetRequiredService<TimeProvider>())],
+            sp.GetRequiredService<IEnvironmentVariables>()));
         services.AddSingleton<KubernetesRateLimit>(); // settings.qps/burst, applied when the config is loaded
+        services.AddSingleton<ClusterProbe>();
         // settings.verify: one login per fetched entry; bounded so an unreachable registry cannot eat the run's timeout.
         services.AddHttpClient(RegistryVerifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<IRegistryVerifier, RegistryVerifier>();

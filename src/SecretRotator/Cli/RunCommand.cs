@@ -1,6 +1,7 @@
 using System.CommandLine;
 using k8s.Exceptions;
 using Microsoft.Extensions.DependencyInjection;
+using SecretRotator.Kubernetes;
 using SecretRotator.Rotation;
 using SecretRotator.Telemetry;
 
@@ -37,22 +38,45 @@ internal sealed class RunCommand(CliOptions o, TextWriter stdout, TextWriter std
             }
         }
 
-        RunReport report;
+        // Reach the API server once before fanning out: an unreachable cluster is one line, not a warning per call.
+        // Nothing ran on these paths, so nothing is pushed (an empty push would reset the last run's failure counters).
+        var time = services.GetRequiredService<TimeProvider>();
+        var probeStarted = time.GetTimestamp();
         try
         {
-            report = await services.GetRequiredService<RotationRunner>().RunAsync(config, options, shutdown);
+            if (await services.GetRequiredService<ClusterProbe>().ProbeAsync(config.Settings.Timeout, shutdown) is { } unreachable)
+            {
+                await stderr.WriteLineAsync($"error: {unreachable}");
+                return CliApp.ExitFailed;
+            }
         }
         catch (KubeConfigException e)
         {
             await stderr.WriteLineAsync($"error: {e.Message}");
             return CliApp.ExitUsage;
         }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("error: interrupted before any secret was written");
+            return CliApp.ExitFailed;
+        }
+        // The probe's wait counts against settings.timeout: the run gets what is left (whole seconds, so messages stay readable).
+        var timeout = config.Settings.Timeout;
+        var waited = time.GetElapsedTime(probeStarted);
+        if (waited >= TimeSpan.FromSeconds(1))
+            config = config with { Settings = config.Settings with { Timeout = TimeSpan.FromSeconds(Math.Max(1, Math.Floor((timeout - waited).TotalSeconds))) } };
+
+        RunReport report;
+        try
+        {
+            report = await services.GetRequiredService<RotationRunner>().RunAsync(config, options, shutdown);
+        }
         catch (OperationCanceledException)
         {
             // Stopped (SIGTERM or the run timeout) before any write started: nothing is half done.
             await stderr.WriteLineAsync(shutdown.IsCancellationRequested
                 ? "error: interrupted before any secret was written"
-                : $"error: run timeout {Configuration.Duration.Format(config.Settings.Timeout)} reached before any secret was written");
+                : $"error: run timeout {Configuration.Duration.Format(timeout)} reached before any secret was written");
             return CliApp.ExitFailed;
         }
         finally

@@ -12,6 +12,9 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
     private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);
 
     // \z, not $: '$' also matches before a final newline, so "name\n" (a YAML block scalar) would pass.
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}\\z")]
+    private static partial Regex PushgatewayInstance();
+
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\z")]
     private static partial Regex RegistryName();
 
@@ -216,6 +219,12 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
                 url = null;
             }
             instance = push.GetString("instance");
+            // The Pushgateway grouping key value: a readable, stable word (cluster name, pod, host:port).
+            if (instance is not null && !PushgatewayInstance().IsMatch(instance))
+            {
+                push.Error("instance", "must be 1-128 characters of letters, digits, '.', '_', ':' and '-'");
+                instance = null;
+            }
             push.RejectUnknownKeys();
         }
         map.RejectUnknownKeys();

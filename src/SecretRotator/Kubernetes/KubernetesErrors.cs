@@ -39,14 +39,14 @@ public static class KubernetesErrors
     /// <summary>A 403 explained as the RBAC rule that is missing.</summary>
     public static string Forbidden(string verb, string resource, string? @namespace) =>
         @namespace is null
-            ? $"forbidden: cannot {verb} {resource} at cluster scope; grant a ClusterRole rule {{apiGroups: [\"\"], resources: [\"{resource}\"], verbs: [\"{verb}\"]}}"
-            : $"forbidden: cannot {verb} {resource} in namespace {@namespace}; grant a Role in {@namespace} (or a ClusterRole) with rule {{apiGroups: [\"\"], resources: [\"{resource}\"], verbs: [\"{verb}\"]}}";
+            ? $"cannot {verb} {resource} at cluster scope; grant a ClusterRole rule {{apiGroups: [\"\"], resources: [\"{resource}\"], verbs: [\"{verb}\"]}}"
+            : $"cannot {verb} {resource} in namespace {@namespace}; grant a Role in {@namespace} (or a ClusterRole) with rule {{apiGroups: [\"\"], resources: [\"{resource}\"], verbs: [\"{verb}\"]}}";
 
     /// <summary>Reason word and message for an API failure not handled specifically by the caller.</summary>
     public static (string Reason, string Message) Describe(Exception e, string verb, string resource, string? @namespace) => e switch
     {
         HttpOperationException { Response.StatusCode: HttpStatusCode.Forbidden } => ("forbidden", Forbidden(verb, resource, @namespace)),
-        HttpOperationException { Response.StatusCode: HttpStatusCode.Unauthorized } => ("unauthorized", "unauthorized: the cluster rejected our credentials (expired token or wrong kubeconfig)"),
+        HttpOperationException { Response.StatusCode: HttpStatusCode.Unauthorized } => ("unauthorized", "the cluster rejected our credentials (expired token or wrong kubeconfig)"),
         HttpOperationException h => (ReasonWord(h), $"{verb} {resource}{(@namespace is null ? "" : $" in {@namespace}")} failed: HTTP {(int)h.Response.StatusCode} {StatusReason(h)}"),
         TaskCanceledException or OperationCanceledException => ("timeout", $"{verb} {resource} timed out or was cancelled"),
         HttpRequestException { InnerException: Polly.Timeout.TimeoutRejectedException } => ("timeout", $"{verb} {resource}: {e.Message}"),

@@ -8,8 +8,9 @@ namespace SecretRotator.Kubernetes;
 
 /// <summary>
 /// Retries for every Kubernetes API call, as a handler for the client's HTTP pipeline:
-/// 429 (waiting what Retry-After asks, seconds or HTTP-date, capped at MaxDelay), any 5xx, per-try timeouts and
-/// dropped connections (HttpRequestException, IOException), with jittered exponential backoff and bounded tries.
+/// 429 (waiting what Retry-After asks, seconds or HTTP-date, capped at MaxRetryAfter), any 5xx, per-try timeouts and
+/// dropped connections (HttpRequestException, IOException), with jittered exponential backoff. Retries are bounded by
+/// time (RetryBudget from the first try), not by a small count: a minute of API-server downtime is ridden out.
 /// Other 4xx are answers, not accidents: 409 in particular belongs to the caller (AlreadyExists → re-read, Conflict → re-read and retry).
 /// </summary>
 /// <remarks>
@@ -21,6 +22,17 @@ public static partial class KubernetesResilience
 {
     private static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("secret-rotator.k8s.request");
     private static readonly ResiliencePropertyKey<int> AttemptKey = new("secret-rotator.k8s.attempt");
+    private static readonly ResiliencePropertyKey<long> StartedKey = new("secret-rotator.k8s.started");
+    private static readonly ResiliencePropertyKey<bool> LostKey = new("secret-rotator.k8s.lost");
+
+    /// <summary>Marks a response that came after an earlier try of the same request lost its answer.</summary>
+    public const string AfterLostResponseHeader = "X-Secret-Rotator-After-Lost-Response";
+
+    /// <summary>
+    /// True when an earlier try of this request got no answer (dropped, timed out), so a write it carried may have
+    /// landed: a 409 then may be our own write. Without it a 409 is the server's first answer: our write did not land.
+    /// </summary>
+    public static bool FollowedLostResponse(k8s.Autorest.HttpResponseMessageWrapper response) => response.Headers.ContainsKey(AfterLostResponseHeader);
 
     public static DelegatingHandler CreateHandler(KubernetesRetryOptions options, TimeProvider time, ILogger logger)
     {
@@ -31,7 +43,7 @@ public static partial class KubernetesResilience
             builder.AddRetry(RetryStrategy(options, time, logger));
         }
         builder.AddTimeout(options.AttemptTimeout); // inside the retry: bounds each try, not the whole call
-        return new RetryHandler(builder.Build(), options, logger);
+        return new RetryHandler(builder.Build(), options, time, logger);
     }
 
     /// <summary>Status codes worth another try: throttling and server-side failures.</summary>
@@ -41,19 +53,23 @@ public static partial class KubernetesResilience
 
     private static RetryStrategyOptions<HttpResponseMessage> RetryStrategy(KubernetesRetryOptions options, TimeProvider time, ILogger logger) => new()
     {
-        MaxRetryAttempts = options.MaxAttempts - 1,
+        MaxRetryAttempts = options.MaxAttempts == int.MaxValue ? int.MaxValue : options.MaxAttempts - 1,
         BackoffType = DelayBackoffType.Exponential,
         UseJitter = true,
         Delay = options.BaseDelay,
         MaxDelay = options.MaxDelay,
-        ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e ? IsTransient(e) : IsTransient(args.Outcome.Result!.StatusCode)),
-        DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time, options.MaxDelay)),
+        ShouldHandle = args => ValueTask.FromResult(
+            (args.Outcome.Exception is { } e ? IsTransient(e) : IsTransient(args.Outcome.Result!.StatusCode)) &&
+            time.GetElapsedTime(args.Context.Properties.GetValue(StartedKey, 0L)) < options.RetryBudget),
+        DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time, options.MaxRetryAfter)),
         OnRetry = args =>
         {
             var request = args.Context.Properties.GetValue(RequestKey, null!);
             args.Context.Properties.Set(AttemptKey, args.AttemptNumber + 2);
+            if (args.Outcome.Exception is not null) args.Context.Properties.Set(LostKey, true);
+            var elapsed = time.GetElapsedTime(args.Context.Properties.GetValue(StartedKey, 0L));
             LogRetrying(logger, request.Method, request.RequestUri?.AbsolutePath, Describe(args.Outcome), args.AttemptNumber + 2,
-                options.MaxAttempts, (long)args.RetryDelay.TotalMilliseconds);
+                (long)args.RetryDelay.TotalMilliseconds, (long)elapsed.TotalSeconds, (long)options.RetryBudget.TotalSeconds);
             return ValueTask.CompletedTask;
         },
     };
@@ -66,24 +82,34 @@ public static partial class KubernetesResilience
         return wait is null ? null : wait < TimeSpan.Zero ? TimeSpan.Zero : wait > max ? max : wait;
     }
 
-    private static string Describe(Outcome<HttpResponseMessage> outcome) =>
-        outcome.Exception is { } e ? e.GetType().Name : $"{(int)outcome.Result!.StatusCode} {outcome.Result.StatusCode}";
+    /// <summary>What failed, in words: "HTTP 503", "HTTP 429 (Retry-After 1 s)", "connection refused".</summary>
+    private static string Describe(Outcome<HttpResponseMessage> outcome)
+    {
+        if (outcome.Exception is { } e) return Networking.NetworkFailure.Describe(e);
+        var response = outcome.Result!;
+        return response.Headers.RetryAfter?.Delta is { } wait
+            ? $"HTTP {(int)response.StatusCode} (Retry-After {wait.TotalSeconds:0.###} s)"
+            : $"HTTP {(int)response.StatusCode}";
+    }
 
-    // Only method, path and status/exception type are logged: never bodies, headers or query strings.
+    // Only method, path and what failed are logged: never bodies, headers or query strings.
     [LoggerMessage(EventId = 4000, Level = LogLevel.Warning,
-        Message = "Kubernetes API {Method} {Path} failed with {Failure}; attempt {Attempt} of {MaxAttempts} in {DelayMs} ms")]
-    private static partial void LogRetrying(ILogger logger, HttpMethod method, string? path, string failure, int attempt, int maxAttempts, long delayMs);
+        Message = "Kubernetes API {Method} {Path} failed: {Failure}; attempt {Attempt} in {DelayMs} ms ({ElapsedSeconds} s of the {BudgetSeconds} s retry budget used)")]
+    private static partial void LogRetrying(ILogger logger, HttpMethod method, string? path, string failure, int attempt, long delayMs, long elapsedSeconds,
+        long budgetSeconds);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning,
-        Message = "Kubernetes API {Method} {Path} still failing with {Failure} after {Attempts} attempts; giving up")]
+        Message = "Kubernetes API {Method} {Path} still failing ({Failure}) after {Attempts} attempts; giving up")]
     private static partial void LogGaveUp(ILogger logger, HttpMethod method, string? path, string failure, int attempts);
 
-    private sealed class RetryHandler(ResiliencePipeline<HttpResponseMessage> pipeline, KubernetesRetryOptions options, ILogger logger) : DelegatingHandler
+    private sealed class RetryHandler(ResiliencePipeline<HttpResponseMessage> pipeline, KubernetesRetryOptions options, TimeProvider time, ILogger logger)
+        : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var context = ResilienceContextPool.Shared.Get(cancellationToken);
             context.Properties.Set(RequestKey, request);
+            context.Properties.Set(StartedKey, time.GetTimestamp());
             try
             {
                 var outcome = await pipeline.ExecuteOutcomeAsync(
@@ -114,6 +140,7 @@ public static partial class KubernetesResilience
                     }
                     outcome.ThrowIfException();
                 }
+                if (context.Properties.GetValue(LostKey, false)) outcome.Result!.Headers.TryAddWithoutValidation(AfterLostResponseHeader, "true");
                 if (IsTransient(outcome.Result!.StatusCode))
                 {
                     LogGaveUp(logger, request.Method, request.RequestUri?.AbsolutePath, Describe(outcome), attempts);

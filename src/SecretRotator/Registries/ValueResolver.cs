@@ -44,6 +44,11 @@ public sealed class ValueResolver(IKubernetesClientProvider kubernetes) : IValue
                 {
                     throw new RegistryException("source_missing", $"secret {s.Namespace}/{s.Name} not found", ex);
                 }
+                catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    throw new RegistryException("unauthorized",
+                        $"cannot read secret {s.Namespace}/{s.Name}: the cluster rejected our credentials (HTTP 401): expired token or wrong kubeconfig user", ex);
+                }
                 catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Forbidden)
                 {
                     throw new RegistryException("forbidden", $"not allowed to get secret {s.Namespace}/{s.Name}: grant 'get' on secrets in namespace {s.Namespace}", ex);

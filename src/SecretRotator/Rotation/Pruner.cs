@@ -16,15 +16,17 @@ public sealed class Pruner(IKubernetesClientProvider kubernetes, ServiceAccountP
     /// <param name="orphans">The candidates, from <see cref="RunPlan.Orphans"/>: only secrets this installation
     /// (settings.instance) wrote, so several installations with prune enabled never delete each other's secrets.</param>
     /// <param name="accounts">The pass's service-account index (saves reads of accounts it already holds).</param>
+    /// <param name="shutdown">SIGTERM: like every other write, no new delete starts, the one in flight finishes.</param>
     public async Task<List<TargetResult>> PruneAsync(IEnumerable<KeyValuePair<(string Namespace, string Name), V1Secret>> orphans, bool dryRun,
-        ServiceAccountIndex accounts, CancellationToken cancellationToken)
+        ServiceAccountIndex accounts, CancellationToken cancellationToken, CancellationToken shutdown = default)
     {
         var results = new List<TargetResult>();
         foreach (var ((ns, name), secret) in orphans)
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (cancellationToken.IsCancellationRequested || shutdown.IsCancellationRequested)
             {
-                results.Add(new TargetResult(name, ns, Outcome.Failed, "not_done", "not done: prune stopped by the run deadline"));
+                results.Add(new TargetResult(name, ns, Outcome.Failed, "not_done",
+                    shutdown.IsCancellationRequested ? "not done: prune stopped by shutdown" : "not done: prune stopped by the run deadline"));
                 continue;
             }
             try

@@ -46,6 +46,7 @@ public sealed class RotationRunner(
             Listed = plan.Listing.Secrets,
             Accounts = accounts,
             DryRun = options.DryRun,
+            Force = options.Force,
             Now = plan.Now,
             CancellationToken = deadline.Token,
         };
@@ -56,7 +57,7 @@ public sealed class RotationRunner(
 
         if (config.Settings.Prune && options.Secret is null && !plan.ResolutionFailed && !shutdown.IsCancellationRequested)
         {
-            foreach (var r in await pruner.PruneAsync(plan.Orphans(), options.DryRun, accounts, deadline.Token)) results.Add(r);
+            foreach (var r in await pruner.PruneAsync(plan.Orphans(), options.DryRun, accounts, deadline.Token, shutdown)) results.Add(r);
         }
 
         var report = RunReportBuilder.Build(results, plan, fetched, options.DryRun);

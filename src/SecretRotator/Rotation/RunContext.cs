@@ -28,6 +28,9 @@ public sealed record RunContext
 
     public bool DryRun { get; init; }
 
+    /// <summary>--force: every secret takes the fresh credentials, due or not.</summary>
+    public bool Force { get; init; }
+
     /// <summary>Written to the secret's rotated-at annotation.</summary>
     public required DateTimeOffset Now { get; init; }
 

@@ -48,7 +48,9 @@ public sealed record RunPlan(
         var keep = Items.Select(p => p.Key).ToHashSet();
         return Listing.Secrets
             .Where(kv => !keep.Contains(kv.Key))
-            .Where(kv => (kv.Value.GetLabel(ManagedSecret.InstanceLabel) ?? "default") == Config.Settings.Instance)
+            // Exactly this installation's label: a managed secret without one (hand-made, or from another tool
+            // version) is never assumed to be ours.
+            .Where(kv => kv.Value.GetLabel(ManagedSecret.InstanceLabel) == Config.Settings.Instance)
             .Where(kv => Options.Namespaces.Count == 0 || Options.Namespaces.Contains(kv.Key.Namespace))
             .OrderBy(kv => kv.Key.Namespace, StringComparer.Ordinal).ThenBy(kv => kv.Key.Name, StringComparer.Ordinal)
             .ToList();

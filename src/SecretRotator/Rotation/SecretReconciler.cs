@@ -18,7 +18,7 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
         try
         {
             var (result, desired) = await writer.WriteAsync(target.Name, ns,
-                current => SecretBuilder.Build(target, ns, context.Credentials, current, context.Now, context.Settings.Instance),
+                current => SecretBuilder.Build(target, ns, DueCredentials(target, current, context), current, context.Now, context.Settings.Instance),
                 context.Listed.GetValueOrDefault((ns, target.Name)), context.DryRun, context.CancellationToken);
             string RegistryErrors() => string.Join("; ", desired!.MissingRegistries.Select(r =>
                 $"registry {r}: {context.RegistryResults.GetValueOrDefault(r)?.Error ?? "no credential"}"));
@@ -41,5 +41,17 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
             // A bug or unexpected data must cost this one target, never the whole run: it is reported and counted.
             return new TargetResult(target.Name, ns, Outcome.Failed, "error", $"unexpected {e.GetType().Name}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// The fresh credentials this secret should take: only for registries due in it (new, broken, or within
+    /// refreshBefore of expiry). A token fetched because another secret needed it does not rewrite a secret whose
+    /// stored entry is still valid, so a new namespace costs one write, not one per namespace.
+    /// </summary>
+    private static IReadOnlyDictionary<string, Registries.RegistryCredential> DueCredentials(SecretTarget target, k8s.Models.V1Secret? current, RunContext context)
+    {
+        if (context.Force) return context.Credentials;
+        var due = RunPlanner.DueRegistries(target, current, context.Now, context.Settings.RefreshBefore).ToHashSet(StringComparer.Ordinal);
+        return context.Credentials.Where(c => due.Contains(c.Key)).ToDictionary(StringComparer.Ordinal);
     }
 }

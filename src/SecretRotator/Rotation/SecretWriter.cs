@@ -24,8 +24,9 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
         // The LIST only shows our secrets; a same-named foreign one surfaces as 409 AlreadyExists on create,
         // so a real run creates first and reads only then (one request per new secret, not two).
         var mustRead = dryRun && existing is null;
-        // A write whose response was lost may have landed: if a re-read then finds exactly our content, the
-        // secret was written by this run (or an identical twin run) and is reported as such, not as unchanged.
+        // A write whose response was lost may have landed: if a re-read then finds exactly our content, the secret
+        // was written by this run and is reported as such. A write answered 409 did not land: identical content found
+        // then was written by someone else (a concurrent run), and this run reports it unchanged.
         Outcome? attempted = null;
         // What carried-over entries come from; survives the delete of a type change.
         var basis = existing;
@@ -75,6 +76,7 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < MaxConflictRetries)
             {
                 mustRead = true; // AlreadyExists or a stale resourceVersion: someone else wrote; look again.
+                if (!KubernetesResilience.FollowedLostResponse(e.Response)) attempted = null;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound && KubernetesErrors.DetailsKind(e) == "namespaces")
             {

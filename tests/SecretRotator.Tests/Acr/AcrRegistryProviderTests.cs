@@ -85,7 +85,7 @@ public sealed class AcrRegistryProviderTests
 
         Assert.Equal("auth_failed", ex.Reason);
         Assert.Contains("AADSTS700213", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("registry acr", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Microsoft Entra sign-in via", ex.Message, StringComparison.Ordinal); // callers add "registry acr: " once
         Assert.DoesNotContain("some-other-service-account-token", ex.Message, StringComparison.Ordinal);
         Assert.Empty(rig.Acr.Exchanges);
     }

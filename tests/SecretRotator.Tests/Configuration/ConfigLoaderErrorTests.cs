@@ -52,6 +52,9 @@ public sealed class ConfigLoaderErrorTests
         { "    namespaces:\n      selector: \"env in (prod, staging)\"\n", "    namespaces: \"env in (prod, staging)\"\n", "secrets[1].namespaces", "namespaces: \"env", "must be a mapping" },
         { "    namespaces:\n      selector: \"env in (prod, staging)\"\n", "    namespaces: {}\n", "secrets[1].namespaces.names", "namespaces: {}", "at least one namespace" },
         { "settings:\n", "metrics:\n  pushgateway: {url: ftp://x}\nsettings:\n", "metrics.pushgateway.url", "ftp://x", "http(s) URL" },
+        { "settings:\n", "metrics:\n  pushgateway: {url: http://pg:9091, instance: \"\"}\nsettings:\n", "metrics.pushgateway.instance", "instance: \"\"", "must be 1-128 characters" },
+        { "settings:\n", "metrics:\n  pushgateway: {url: http://pg:9091, instance: \"prod cluster/eu\"}\nsettings:\n", "metrics.pushgateway.instance", "prod cluster", "must be 1-128 characters" },
+        { "settings:\n", "metrics:\n  pushgateway: {url: http://pg:9091, instance: [a]}\nsettings:\n", "metrics.pushgateway.instance", "[a]", "must be a string" },
     };
 
     [Theory]

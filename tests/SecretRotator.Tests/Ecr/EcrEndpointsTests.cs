@@ -101,4 +101,17 @@ public sealed class EcrEndpointsTests
         Assert.Equal(DateTimeOffset.Parse("2024-11-26T17:00:00.5Z", CultureInfo.InvariantCulture), token.ExpiresAt);
         Assert.Equal(("AWS", "pw"), (token.Username, token.Password));
     }
+
+    [Theory]
+    [InlineData("us-east-1", false, false, "123456789012.dkr.ecr.us-east-1.amazonaws.com")]
+    [InlineData("us-east-1", true, false, "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com,123456789012.dkr.ecr.us-east-1.amazonaws.com")]
+    [InlineData("us-east-1", false, true, "123456789012.dkr-ecr.us-east-1.on.aws,123456789012.dkr.ecr.us-east-1.amazonaws.com")]
+    [InlineData("us-east-2", true, true,
+        "123456789012.dkr-ecr-fips.us-east-2.on.aws,123456789012.dkr.ecr-fips.us-east-2.amazonaws.com,123456789012.dkr.ecr.us-east-2.amazonaws.com")]
+    [InlineData("us-gov-west-1", true, false, "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com,123456789012.dkr.ecr.us-gov-west-1.amazonaws.com")]
+    [InlineData("cn-north-1", false, true, "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")]
+    public void RegistryHosts_FipsOrDualStack_PutThatModesPullHostFirst(string region, bool fips, bool dualStack, string expected)
+    {
+        Assert.Equal(expected.Split(','), EcrEndpoints.RegistryHosts("123456789012", region, fips, dualStack));
+    }
 }

@@ -168,6 +168,23 @@ public sealed class KubernetesResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Send_AlwaysUnavailable_RetriesUntilBudgetSpentThenGivesUp()
+    {
+        var time = new TestSupport.BackoffSkippingTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMinutes(1));
+        var started = time.GetUtcNow();
+        using var client = Client(new KubernetesRetryOptions { AttemptTimeout = TimeSpan.FromHours(1) }, time);
+        _fake.FaultHook = _ => KubeFault.Unavailable();
+
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ListNamespaceAsync(cancellationToken: Ct));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, e.Response.StatusCode);
+        var waited = time.GetUtcNow() - started;
+        Assert.InRange(waited, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(10)); // budget, plus at most one backoff
+        Assert.InRange(_fake.Journal.Count, 12, 40); // many more than the 5 tries of a count-bounded policy
+        Assert.Equal(4001, _logger.Collector.LatestRecord.Id.Id);
+    }
+
+    [Fact]
     public async Task Send_AttemptTimesOut_RetriedThenSucceeds()
     {
         // The retried attempt must finish within the per-try timeout on a loaded CI machine too: seconds, not 100 ms.

@@ -126,6 +126,37 @@ public sealed class EdgeCaseTests
     }
 
     [Fact]
+    public async Task Run_NewNamespaceNeedsAFetch_WritesOnlyThatSecret()
+    {
+        // Arrange: three secrets hold a token valid for a day; a fourth namespace appears.
+        await using var h = await RotatorHarness.StartAsync("team-a", "team-b", "team-c");
+        var tokens = new CountingTokenProvider();
+        h.Configure = s => s.AddSingleton<IRegistryProvider>(tokens);
+        var config = h.WriteConfig("""
+            registries:
+              - {name: ecr, type: test-token, server: 1.dkr.ecr.example}
+            secrets:
+              - {name: regcred, registries: [ecr], namespaces: {names: ["team-*"]}}
+            """);
+        await h.RunCliAsync("run", "--config", config);
+        h.Api.AddNamespace("team-d");
+        h.Api.ClearJournal();
+
+        // Act
+        var dry = await h.RunCliAsync("run", "--config", config, "--dry-run");
+        var real = await h.RunCliAsync("run", "--config", config);
+
+        // Assert
+        Assert.Equal(3, dry.Stdout.Split('\n').Count(l => l.EndsWith("/regcred: leave unchanged", StringComparison.Ordinal)));
+        Assert.Contains("1 would be created, 0 would be updated, 3 would be unchanged", dry.Stdout, StringComparison.Ordinal);
+        Assert.True(real.ExitCode == 0, real.ToString());
+        Assert.Contains("secret regcred: 1 created, 0 updated, 3 unchanged", real.Stdout, StringComparison.Ordinal);
+        Assert.Single(h.Api.Writes); // one create; the others keep their still-valid token
+        Assert.All(new[] { "team-a", "team-b", "team-c" }, ns => Assert.Contains("\"password\":\"token-1\"", Data(h.Secret(ns, "regcred"))));
+        Assert.DoesNotContain("\"password\":\"token-1\"", Data(h.Secret("team-d", "regcred")));
+    }
+
+    [Fact]
     public async Task Run_SourcesAnnotationWithNullServer_ReportsInsteadOfCrashing()
     {
         await using var h = await RotatorHarness.StartAsync("default");
@@ -178,6 +209,43 @@ public sealed class EdgeCaseTests
         Assert.Equal(0, again.ExitCode);
         Assert.NotNull(h.Api.GetSecret("team-b", "other"));
         Assert.Equal("team-a", h.Secret("team-a", "regcred").GetLabel(ManagedSecret.InstanceLabel));
+    }
+
+    [Fact]
+    public async Task Run_PruneManagedSecretWithoutInstanceLabel_LeavesIt()
+    {
+        await using var h = await RotatorHarness.StartAsync("team-a", "team-b");
+        await h.RunCliAsync("run", "--config", Config(h, namespaces: "[team-a, team-b]"));
+        var unlabelled = h.Secret("team-b", "regcred");
+        unlabelled.Metadata.Labels.Remove(ManagedSecret.InstanceLabel);
+        h.Api.ReplaceSecret(unlabelled);
+
+        var dry = await h.RunCliAsync("run", "--config", Config(h, settings: "{prune: true}", namespaces: "[team-a]"), "--dry-run");
+        var real = await h.RunCliAsync("run", "--config", Config(h, settings: "{prune: true}", namespaces: "[team-a]"));
+
+        Assert.True(real.ExitCode == 0, real.ToString());
+        Assert.DoesNotContain("team-b", dry.Stdout, StringComparison.Ordinal);
+        Assert.NotNull(h.Api.GetSecret("team-b", "regcred"));
+    }
+
+    [Fact]
+    public async Task Run_ShutdownDuringPrune_StopsBeforeTheNextDelete()
+    {
+        await using var h = await RotatorHarness.StartAsync("team-a", "team-b", "team-c", "team-d");
+        await h.RunCliAsync("run", "--config", Config(h, namespaces: "[team-a, team-b, team-c, team-d]"));
+        using var sigterm = new CancellationTokenSource();
+        h.Api.FaultHook = r =>
+        {
+            if (r.Verb == "delete") sigterm.Cancel(); // SIGTERM arrives while the first delete is in flight
+            return null;
+        };
+
+        var result = await h.RunCliUntilAsync(sigterm.Token, "run", "--config", Config(h, settings: "{prune: true}", namespaces: "[team-a]"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(1, h.Api.CountRequests("delete", "secrets")); // the one in flight finished, no new one started
+        Assert.Equal(2, h.Api.ListSecrets().Count(s => s.Metadata.Name == "regcred" && s.Metadata.NamespaceProperty != "team-a"));
+        Assert.Contains("not done: prune stopped by shutdown", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

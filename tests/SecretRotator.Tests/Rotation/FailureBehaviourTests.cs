@@ -107,7 +107,7 @@ public sealed class FailureBehaviourTests
         var result = await h.RunCliAsync("run", "--config", TwoRegistryConfig(h, "[default, locked, team-a]"));
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("FAILED locked/regcred: forbidden: forbidden: cannot create secrets in namespace locked", result.Stdout);
+        Assert.Contains("FAILED locked/regcred: forbidden: cannot create secrets in namespace locked", result.Stdout);
         Assert.Contains("verbs: [\"create\"]", result.Stdout);
         Assert.NotNull(h.Api.GetSecret("default", "regcred"));
         Assert.NotNull(h.Api.GetSecret("team-a", "regcred"));

@@ -76,6 +76,6 @@ public sealed class NamespaceSelectionTests
         Assert.Equal(30, h.Api.ListServiceAccounts().Count(sa => sa.ImagePullSecrets?.Any(r => r.Name == "regcred") == true));
         Assert.Equal(1, h.Api.CountRequests("list", "serviceaccounts"));
         Assert.Equal(0, h.Api.CountRequests("get", "serviceaccounts"));
-        Assert.Equal(3, h.Api.Journal.Count); // namespaces, secrets, service accounts: one LIST each
+        Assert.Equal(4, h.Api.Journal.Count); // the /version probe, then namespaces, secrets, service accounts: one LIST each
     }
 }

@@ -18,10 +18,12 @@ public sealed class RotatorHarness : IAsyncDisposable
 {
     private readonly DirectoryInfo _dir = System.IO.Directory.CreateTempSubdirectory("secret-rotator-test-");
 
+    private static readonly DateTimeOffset Start = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
     private RotatorHarness(FakeKubeApiServer api) => Api = api;
 
     public FakeKubeApiServer Api { get; }
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
+    public FakeTimeProvider Time { get; private set; } = new(Start);
     public FakeLogCollector Logs { get; } = new();
     public string Directory => _dir.FullName;
     /// <summary>Extra service overrides applied after the defaults (e.g. a registry provider fake).</summary>
@@ -37,6 +39,18 @@ public sealed class RotatorHarness : IAsyncDisposable
     }
 
     public IKubernetes Client() => Api.CreateClient();
+
+    /// <summary>
+    /// Puts the product's retry handler (default options, but per-try timeouts longer than any test) on a clock where
+    /// backoff waits of up to a minute pass at once: the CLI rides out minutes of faults in milliseconds.
+    /// </summary>
+    public void UseProductRetriesOnSkippingClock()
+    {
+        var time = new BackoffSkippingTimeProvider(Start, TimeSpan.FromMinutes(1));
+        Time = time;
+        Handlers = () => [KubernetesResilience.CreateHandler(new KubernetesRetryOptions { AttemptTimeout = TimeSpan.FromHours(1) }, time,
+            new FakeLogger(Logs))];
+    }
 
     public string WriteFile(string name, string content)
     {

@@ -150,6 +150,37 @@ public sealed class RegistryVerifierTests
     }
 
     [Theory]
+    [InlineData(RegistryAuth.Basic)]
+    [InlineData(RegistryAuth.Bearer)]
+    public async Task VerifyAsync_LoopbackServerWithoutScheme_FallsBackToHttpLikeDocker(RegistryAuth auth)
+    {
+        await using var registry = await Registry(auth);
+        var (verifier, logger) = Verifier();
+
+        await verifier.VerifyAsync(new DockerAuthEntry(registry.Server.Replace("http://", "", StringComparison.Ordinal), "bot", Password),
+            TestContext.Current.CancellationToken);
+
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 2301); // verified, over http
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 2303 && r.Message.Contains("TLS handshake failed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task VerifyAsync_TlsHandshakeFails_SaysWhyInOneLine()
+    {
+        // https to a server that speaks plain http: the handshake fails, and the message says so and why.
+        await using var registry = await Registry(RegistryAuth.Basic);
+        var (verifier, _) = Verifier();
+
+        var e = await Assert.ThrowsAsync<RegistryException>(() =>
+            verifier.VerifyAsync(new DockerAuthEntry(registry.Server.Replace("http://", "https://", StringComparison.Ordinal), "bot", Password),
+                TestContext.Current.CancellationToken));
+
+        Assert.Equal(RegistryVerifier.UnreachableReason, e.Reason);
+        Assert.Contains(": TLS handshake failed: ", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("see inner exception", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(RegistryAuth.Basic, Password)]
     [InlineData(RegistryAuth.Bearer, Password)]
     [InlineData(RegistryAuth.Bearer, "wrong-" + Password)]

@@ -35,7 +35,7 @@ public sealed partial class AcrRegistryProvider(
         // The expiry decides when the secret is rewritten, so it is read from the token, never assumed.
         var expiresAt = JwtClaims.TryReadExpiry(refreshToken)
             ?? throw new RegistryException("invalid_token",
-                $"registry {registry.Name}: the refresh token from {options.Endpoint} has no readable exp claim, so its expiry is unknown");
+                $"the refresh token from {options.Endpoint} has no readable exp claim, so its expiry is unknown");
 
         LogCredential(logger, registry.Name, options.Server, expiresAt);
         return new RegistryCredential([new DockerAuthEntry(options.Server, RefreshTokenUsername, refreshToken)], expiresAt);

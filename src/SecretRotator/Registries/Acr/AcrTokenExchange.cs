@@ -42,11 +42,11 @@ public sealed partial class AcrTokenExchange(IHttpClientFactory httpClients, Tim
         }
         catch (HttpRequestException ex)
         {
-            throw new RegistryException("exchange_failed", $"registry {registry}: cannot reach the token exchange at {url} after {MaxAttempts} attempts: {ex.Message}", ex);
+            throw new RegistryException("exchange_failed", $"cannot reach the token exchange at {url} after {MaxAttempts} attempts: {ex.Message}", ex);
         }
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryException("exchange_failed", $"registry {registry}: the token exchange at {url} timed out", ex);
+            throw new RegistryException("exchange_failed", $"the token exchange at {url} timed out", ex);
         }
 
         using (response)
@@ -54,11 +54,11 @@ public sealed partial class AcrTokenExchange(IHttpClientFactory httpClients, Tim
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
                 throw new RegistryException("exchange_failed",
-                    $"registry {registry}: token exchange at {url} failed: HTTP {(int)response.StatusCode} {response.ReasonPhrase}: {Shorten(body.Replace(accessToken, "[redacted]", StringComparison.Ordinal))}");
+                    $"token exchange at {url} failed: HTTP {(int)response.StatusCode} {response.ReasonPhrase}: {Shorten(body.Replace(accessToken, "[redacted]", StringComparison.Ordinal))}");
 
             var refreshToken = ReadRefreshToken(body);
             if (refreshToken is null)
-                throw new RegistryException("exchange_failed", $"registry {registry}: token exchange at {url} answered HTTP {(int)response.StatusCode} without a refresh_token");
+                throw new RegistryException("exchange_failed", $"token exchange at {url} answered HTTP {(int)response.StatusCode} without a refresh_token");
             LogExchanged(logger, registry, options.Server);
             return refreshToken;
         }

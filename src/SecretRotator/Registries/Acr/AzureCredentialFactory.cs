@@ -46,7 +46,7 @@ public sealed class AzureCredentialFactory(IEnvironmentVariables env)
         var value = env.Get("AZURE_AUTHORITY_HOST");
         if (value is null) return AzureAuthorityHosts.AzurePublicCloud;
         if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps) return uri;
-        throw new RegistryException("auth_unavailable", $"registry {registry}: AZURE_AUTHORITY_HOST '{value}' is not an absolute https URL");
+        throw new RegistryException("auth_unavailable", $"AZURE_AUTHORITY_HOST '{value}' is not an absolute https URL");
     }
 
     private AzureSignIn Workload(string registry, string? clientId, string? tenantId, Uri authority)
@@ -56,7 +56,7 @@ public sealed class AzureCredentialFactory(IEnvironmentVariables env)
             .Where(v => v.Item2 is null).Select(v => v.Item1).ToList();
         if (missing.Count > 0)
             throw new RegistryException("auth_unavailable",
-                $"registry {registry}: auth: workload needs {string.Join(", ", missing)}; on AKS these are injected when the pod has the label " +
+                $"auth: workload needs {string.Join(", ", missing)}; on AKS these are injected when the pod has the label " +
                 "azure.workload.identity/use: \"true\" and its service account the annotation azure.workload.identity/client-id");
 
         var key = $"workload|{clientId}|{tenantId}|{authority}|{tokenFile}";
@@ -92,7 +92,7 @@ public sealed class AzureCredentialFactory(IEnvironmentVariables env)
         var missing = new[] { ("AZURE_CLIENT_ID", clientId), ("AZURE_TENANT_ID", tenantId), ("AZURE_CLIENT_SECRET", secret) }
             .Where(v => v.Item2 is null).Select(v => v.Item1).ToList();
         if (missing.Count > 0)
-            throw new RegistryException("auth_unavailable", $"registry {registry}: auth: secret needs {string.Join(", ", missing)}");
+            throw new RegistryException("auth_unavailable", $"auth: secret needs {string.Join(", ", missing)}");
 
         // The secret itself is not part of the key: it is fixed for the life of the process.
         var key = $"secret|{clientId}|{tenantId}|{authority}";

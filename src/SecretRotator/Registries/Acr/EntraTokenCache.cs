@@ -57,11 +57,11 @@ public sealed partial class EntraTokenCache(TimeProvider time, ILogger<EntraToke
         }
         catch (CredentialUnavailableException ex)
         {
-            throw new RegistryException("auth_unavailable", $"registry {registry}: no Microsoft Entra credential available via {signIn.Description}: {ProviderReason(ex)}", ex);
+            throw new RegistryException("auth_unavailable", $"no Microsoft Entra credential available via {signIn.Description}: {ProviderReason(ex)}", ex);
         }
         catch (AuthenticationFailedException ex)
         {
-            throw new RegistryException("auth_failed", $"registry {registry}: Microsoft Entra sign-in via {signIn.Description} failed: {ProviderReason(ex)}", ex);
+            throw new RegistryException("auth_failed", $"Microsoft Entra sign-in via {signIn.Description} failed: {ProviderReason(ex)}", ex);
         }
     }
 

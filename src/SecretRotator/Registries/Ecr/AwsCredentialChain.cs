@@ -46,7 +46,7 @@ public sealed class AwsCredentialChain(IAwsBaseCredentials baseCredentials)
         }
         catch (Exception e) when (e is AmazonClientException or AmazonServiceException)
         {
-            throw new RegistryException("no_credentials", $"registry {registry}: no AWS credentials found (environment, IRSA, Pod Identity, profile, instance metadata): {e.Message}", e);
+            throw new RegistryException("no_credentials", $"no AWS credentials found (environment, IRSA, Pod Identity, profile, instance metadata): {e.Message}", e);
         }
 
         var credentials = role is null ? source : Assumed(role, source);
@@ -60,7 +60,7 @@ public sealed class AwsCredentialChain(IAwsBaseCredentials baseCredentials)
             var reason = service is null ? "credentials_failed" : AwsErrors.Reason(service.ErrorCode, (int)service.StatusCode);
             var what = role is null ? "resolving AWS credentials" : $"assuming role {role.RoleArn}";
             var detail = service is null ? e.Message : $"{service.ErrorCode}: {service.Message}";
-            throw new RegistryException(reason, $"registry {registry}: {what} failed: {detail}", e);
+            throw new RegistryException(reason, $"{what} failed: {detail}", e);
         }
         return credentials;
     }

@@ -43,16 +43,16 @@ public sealed class AwsTokenClient(IHttpMessageHandlerFactory handlerFactory, Ec
         }
         catch (HttpRequestException e)
         {
-            throw new RegistryException("unreachable", $"registry {call.Registry}: cannot reach {call.Endpoint}: {e.Message}", e);
+            throw new RegistryException("unreachable", $"cannot reach {call.Endpoint}: {e.Message}", e);
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryException("timeout", $"registry {call.Registry}: no answer from {call.Endpoint} within {options.Timeout.TotalSeconds:0}s", e);
+            throw new RegistryException("timeout", $"no answer from {call.Endpoint} within {options.Timeout.TotalSeconds:0}s", e);
         }
         catch (AmazonClientException e)
         {
             // Credentials are resolved before the call; this is a refresh that failed mid-way.
-            throw new RegistryException("credentials_failed", $"registry {call.Registry}: AWS credentials failed while signing: {e.Message}", e);
+            throw new RegistryException("credentials_failed", $"AWS credentials failed while signing: {e.Message}", e);
         }
 
         using (response)
@@ -65,7 +65,7 @@ public sealed class AwsTokenClient(IHttpMessageHandlerFactory handlerFactory, Ec
                 var reason = AwsErrors.Reason(code, status);
                 EcrLog.Failed(logger, call.Registry, call.Service, status, code ?? "-", reason);
                 throw new RegistryException(reason,
-                    $"registry {call.Registry}: {call.Target} at {call.Endpoint} failed: HTTP {status} {code ?? "(no error code)"}{(message is null ? "" : $": {message}")}");
+                    $"{call.Target} at {call.Endpoint} failed: HTTP {status} {code ?? "(no error code)"}{(message is null ? "" : $": {message}")}");
             }
             try
             {
@@ -73,7 +73,7 @@ public sealed class AwsTokenClient(IHttpMessageHandlerFactory handlerFactory, Ec
             }
             catch (JsonException e)
             {
-                throw new RegistryException("bad_response", $"registry {call.Registry}: {call.Endpoint} answered 200 with a body that is not JSON", e);
+                throw new RegistryException("bad_response", $"{call.Endpoint} answered 200 with a body that is not JSON", e);
             }
         }
     }

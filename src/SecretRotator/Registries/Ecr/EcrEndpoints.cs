@@ -58,6 +58,23 @@ public static class EcrEndpoints
         $"{account}.dkr.ecr.{region}.{PartitionOf(region).DnsSuffix}";
 
     /// <summary>
+    /// The auths keys for one account. Images name the host they are pulled from, and the kubelet matches the auths key
+    /// against it, so with <c>fips</c> / <c>dualStack</c> the registry host of that mode comes first
+    /// (<c>dkr.ecr-fips.REGION.amazonaws.com</c>, <c>dkr-ecr.REGION.on.aws</c>, <c>dkr-ecr-fips.REGION.on.aws</c>,
+    /// per the AWS General Reference and the ECR user guide; see docs/ecr.md), followed by the standard host, which
+    /// the same token also opens. Dual-stack registry hosts are published for the aws and aws-us-gov partitions only.
+    /// </summary>
+    public static IReadOnlyList<string> RegistryHosts(string account, string region, bool fips, bool dualStack)
+    {
+        var partition = PartitionOf(region);
+        var hosts = new List<string>();
+        if (dualStack && partition.Id is "aws" or "aws-us-gov") hosts.Add($"{account}.{(fips ? "dkr-ecr-fips" : "dkr-ecr")}.{region}.on.aws");
+        if (fips) hosts.Add($"{account}.dkr.ecr-fips.{region}.{partition.DnsSuffix}");
+        hosts.Add(RegistryHost(account, region));
+        return hosts;
+    }
+
+    /// <summary>
     /// The endpoint actually called: the registry's own <c>endpoint:</c> (VPC endpoints) wins, then the
     /// service-specific environment variable, then AWS_ENDPOINT_URL, then <paramref name="resolved"/>.
     /// </summary>

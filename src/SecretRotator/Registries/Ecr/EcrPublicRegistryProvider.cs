@@ -36,7 +36,7 @@ public sealed class EcrPublicRegistryProvider(
 
         // Unlike private ECR, authorizationData is a single object here.
         if (!answer.RootElement.TryGetProperty("authorizationData", out var data))
-            throw new RegistryException("bad_response", $"registry {registry.Name}: GetAuthorizationToken returned no authorizationData");
+            throw new RegistryException("bad_response", $"GetAuthorizationToken returned no authorizationData");
         var token = EcrTokenParser.Parse(data, registry.Name);
 
         EcrLog.Fetched(logger, registry.Name, Service, 1, token.ExpiresAt, (long)time.GetElapsedTime(started).TotalMilliseconds);

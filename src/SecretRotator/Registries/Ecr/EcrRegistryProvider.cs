@@ -36,13 +36,15 @@ public sealed class EcrRegistryProvider(
         using var answer = await client.CallAsync(new AwsTokenCall(registry.Name, Service, Target, options.Region, endpoint, signing), cancellationToken);
 
         if (!answer.RootElement.TryGetProperty("authorizationData", out var list) || list.ValueKind != System.Text.Json.JsonValueKind.Array || list.GetArrayLength() == 0)
-            throw new RegistryException("bad_response", $"registry {registry.Name}: GetAuthorizationToken returned no authorizationData");
+            throw new RegistryException("bad_response", $"GetAuthorizationToken returned no authorizationData");
         var token = EcrTokenParser.Parse(list[0], registry.Name);
 
-        List<string> hosts = options.Accounts.Count > 0
-            ? options.Accounts.Select(a => EcrEndpoints.RegistryHost(a, options.Region)).ToList()
-            : [EcrTokenParser.ProxyHost(token.ProxyEndpoint) ?? throw new RegistryException("bad_response",
-                $"registry {registry.Name}: GetAuthorizationToken returned no usable proxyEndpoint; list the registries under accounts")];
+        var proxy = options.Accounts.Count > 0 ? null : EcrTokenParser.ProxyHost(token.ProxyEndpoint) ?? throw new RegistryException("bad_response",
+            $"GetAuthorizationToken returned no usable proxyEndpoint; list the registries under accounts");
+        // The proxy host starts with the account id: the FIPS / dual-stack hosts of that account are added too.
+        var accounts = proxy is null ? options.Accounts : [proxy.Split('.')[0]];
+        var hosts = accounts.SelectMany(a => EcrEndpoints.RegistryHosts(a, options.Region, options.Fips, options.DualStack))
+            .Append(proxy).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
 
         EcrLog.Fetched(logger, registry.Name, Service, hosts.Count, token.ExpiresAt, (long)time.GetElapsedTime(started).TotalMilliseconds);
         return new RegistryCredential(hosts.Select(h => new DockerAuthEntry(h, token.Username, token.Password)).ToList(), token.ExpiresAt);

@@ -59,5 +59,5 @@ public static class EcrTokenParser
 
     // Never include the token in the message: it is the credential.
     private static RegistryException Bad(string registry, string what) =>
-        new("bad_response", $"registry {registry}: unexpected GetAuthorizationToken answer: {what}");
+        new("bad_response", $"unexpected GetAuthorizationToken answer: {what}");
 }

@@ -29,7 +29,7 @@ public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, T
         var requestedAt = time.GetUtcNow();
         var token = await RequestTokenAsync(registry.Name, signIn, cancellationToken);
         if (token.ExpiresInSeconds is not { } seconds || string.IsNullOrEmpty(token.AccessToken))
-            throw new RegistryException("invalid_token", $"registry {registry.Name}: the token response from {signIn.Description} has no access_token or expires_in");
+            throw new RegistryException("invalid_token", $"the token response from {signIn.Description} has no access_token or expires_in");
         var expiresAt = requestedAt + TimeSpan.FromSeconds(seconds);
 
         LogCredential(logger, registry.Name, signIn.Description, options.Servers.Count, expiresAt);
@@ -51,26 +51,26 @@ public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, T
                 _ => null,
             };
             return token ?? throw new RegistryException("invalid_token",
-                $"registry {registry}: {signIn.Description} gave no token response, so the token's expiry is unknown");
+                $"{signIn.Description} gave no token response, so the token's expiry is unknown");
         }
         catch (TokenResponseException ex)
         {
             var status = ex.StatusCode is { } code ? $"HTTP {(int)code}, " : "";
             throw new RegistryException("auth_failed",
-                $"registry {registry}: Google token request via {signIn.Description} failed ({status}{ex.Error.Error}): {ex.Error.ErrorDescription ?? ex.Message}", ex);
+                $"Google token request via {signIn.Description} failed ({status}{ex.Error.Error}): {ex.Error.ErrorDescription ?? ex.Message}", ex);
         }
         catch (HttpRequestException ex)
         {
-            throw new RegistryException("auth_failed", $"registry {registry}: cannot reach Google's token endpoint via {signIn.Description}: {ex.Message}", ex);
+            throw new RegistryException("auth_failed", $"cannot reach Google's token endpoint via {signIn.Description}: {ex.Message}", ex);
         }
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryException("auth_failed", $"registry {registry}: Google token request via {signIn.Description} timed out", ex);
+            throw new RegistryException("auth_failed", $"Google token request via {signIn.Description} timed out", ex);
         }
         catch (InvalidOperationException ex)
         {
             // E.g. a metadata server that is not there, or an external account whose subject token cannot be read.
-            throw new RegistryException("auth_failed", $"registry {registry}: Google token request via {signIn.Description} failed: {ex.Message}", ex);
+            throw new RegistryException("auth_failed", $"Google token request via {signIn.Description} failed: {ex.Message}", ex);
         }
     }
 

@@ -42,7 +42,7 @@ public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
         catch (InvalidOperationException ex)
         {
             throw new RegistryException("auth_unavailable",
-                $"registry {registry}: impersonate needs a service account key or user credentials as the source, not {signIn.Description}: {ex.Message}", ex);
+                $"impersonate needs a service account key or user credentials as the source, not {signIn.Description}: {ex.Message}", ex);
         }
     }
 
@@ -72,7 +72,7 @@ public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
         }
         catch (InvalidOperationException ex)
         {
-            throw new RegistryException("auth_unavailable", $"registry {registry}: cannot use Google credentials file '{file}': {ex.Message}", ex);
+            throw new RegistryException("auth_unavailable", $"cannot use Google credentials file '{file}': {ex.Message}", ex);
         }
     }
 
@@ -86,16 +86,16 @@ public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new RegistryException("auth_unavailable", $"registry {registry}: cannot read Google credentials file '{file}': {ex.Message}", ex);
+            throw new RegistryException("auth_unavailable", $"cannot read Google credentials file '{file}': {ex.Message}", ex);
         }
         catch (Newtonsoft.Json.JsonException ex)
         {
             // The parser's message can quote file content, i.e. key material: say where, not what.
-            throw new RegistryException("auth_unavailable", $"registry {registry}: Google credentials file '{file}' is not valid JSON ({ex.GetType().Name})", ex);
+            throw new RegistryException("auth_unavailable", $"Google credentials file '{file}' is not valid JSON ({ex.GetType().Name})", ex);
         }
         if (parameters?.Type is not { } type || !FileTypes.Contains(type))
             throw new RegistryException("auth_unavailable",
-                $"registry {registry}: Google credentials file '{file}' has type '{parameters?.Type}', expected one of {string.Join(", ", FileTypes)}");
+                $"Google credentials file '{file}' has type '{parameters?.Type}', expected one of {string.Join(", ", FileTypes)}");
 
         if (tokenEndpoint is not null)
         {
@@ -116,7 +116,7 @@ public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
         catch (InvalidOperationException ex)
         {
             throw new RegistryException("auth_unavailable",
-                $"registry {registry}: no Google credentials found: set credentialsFile or GOOGLE_APPLICATION_CREDENTIALS, or run on GKE with workload identity ({ex.Message})", ex);
+                $"no Google credentials found: set credentialsFile or GOOGLE_APPLICATION_CREDENTIALS, or run on GKE with workload identity ({ex.Message})", ex);
         }
     }
 }

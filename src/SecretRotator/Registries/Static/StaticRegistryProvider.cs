@@ -29,7 +29,7 @@ public sealed class StaticRegistryProvider(IValueResolver values) : IRegistryPro
         var username = await values.ResolveAsync(options.Username, cancellationToken);
         var password = await values.ResolveAsync(options.Password, cancellationToken);
         if (password.Length == 0)
-            throw new RegistryException("empty_password", $"registry {registry.Name}: password from {options.Password} is empty");
+            throw new RegistryException("empty_password", $"password from {options.Password} is empty");
         return new RegistryCredential([new DockerAuthEntry(options.Server, username, password, options.Email)], ExpiresAt: null);
     }
 }

@@ -8,6 +8,10 @@ public static class RegistryEndpoint
     /// auth key is its v1 index, its v2 API lives elsewhere, as in the docker CLI); <c>http://127.0.0.1:5000</c> stays
     /// plain http, the one way to verify a local or insecure registry. Any path after the host is dropped.
     /// </summary>
+    /// <summary>True when the server key names its scheme (http:// or https://).</summary>
+    public static bool HasScheme(string server) =>
+        server.TrimStart().StartsWith("http://", StringComparison.OrdinalIgnoreCase) || server.TrimStart().StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
     public static Uri BaseUri(string server)
     {
         var rest = server.Trim();

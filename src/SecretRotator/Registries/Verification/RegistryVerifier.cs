@@ -20,6 +20,34 @@ public sealed partial class RegistryVerifier(IHttpClientFactory httpClients, ILo
     public async Task VerifyAsync(DockerAuthEntry entry, CancellationToken cancellationToken)
     {
         var baseUri = RegistryEndpoint.BaseUri(entry.Server);
+        if (!baseUri.IsLoopback || RegistryEndpoint.HasScheme(entry.Server))
+        {
+            await VerifyAtAsync(entry, baseUri, cancellationToken);
+            return;
+        }
+        // Like docker for a local registry (127.0.0.0/8, ::1, localhost) named without a scheme: https first, then http.
+        try
+        {
+            await VerifyAtAsync(entry, baseUri, cancellationToken);
+        }
+        catch (RegistryException e) when (e.Reason == UnreachableReason && e.InnerException is HttpRequestException)
+        {
+            var plain = new UriBuilder(baseUri) { Scheme = Uri.UriSchemeHttp, Port = baseUri.IsDefaultPort ? -1 : baseUri.Port }.Uri;
+            LogPlainHttpFallback(logger, entry.Server, e.Message);
+            try
+            {
+                await VerifyAtAsync(entry, plain, cancellationToken);
+            }
+            catch (RegistryException f)
+            {
+                // Neither worked: the https failure (e.g. an untrusted certificate) is the one to fix; say both.
+                throw new RegistryException(e.Reason, $"{e.Message}; plain http: {f.Message}", e);
+            }
+        }
+    }
+
+    private async Task VerifyAtAsync(DockerAuthEntry entry, Uri baseUri, CancellationToken cancellationToken)
+    {
         var ping = new Uri(baseUri, "v2/");
         var http = httpClients.CreateClient(HttpClientName);
         try
@@ -47,7 +75,8 @@ public sealed partial class RegistryVerifier(IHttpClientFactory httpClients, ILo
         }
         catch (HttpRequestException e)
         {
-            throw new RegistryException(UnreachableReason, $"cannot reach {ping}: {e.Message}", e);
+            // The outer message ("The SSL connection could not be established, see inner exception") hides the cause.
+            throw new RegistryException(UnreachableReason, $"cannot reach {ping}: {Networking.NetworkFailure.Describe(e)}", e);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -112,6 +141,9 @@ public sealed partial class RegistryVerifier(IHttpClientFactory httpClients, ILo
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Verified credential for {Server} (user {Username}, {Scheme} auth)")]
     private static partial void LogVerified(ILogger logger, string server, string username, string scheme);
+
+    [LoggerMessage(EventId = 2303, Level = LogLevel.Information, Message = "Local registry {Server}: https failed ({Failure}); trying plain http, as docker does")]
+    private static partial void LogPlainHttpFallback(ILogger logger, string server, string failure);
 
     [LoggerMessage(EventId = 2302, Level = LogLevel.Warning, Message = "Registry {Server} allows anonymous access at {Uri}: credential not checked")]
     private static partial void LogAnonymous(ILogger logger, string server, Uri uri);

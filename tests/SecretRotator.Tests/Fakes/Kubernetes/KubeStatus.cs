@@ -100,6 +100,7 @@ internal static class KubeStatus
 
     public static KubeStatusException ServerError(int code) => code switch
     {
+        401 => new(401, Failure(401, "Unauthorized", "Unauthorized", null)),
         503 => new(503, Failure(503, "ServiceUnavailable", "the server is currently unable to handle the request", null)),
         504 => new(504, Failure(504, "Timeout",
             "Timeout: request did not complete within requested timeout - context deadline exceeded", new JsonObject())),
