@@ -66,7 +66,7 @@ public sealed class ExplainConfigTests : IDisposable
         Assert.True(code == 1, stdout);
         Assert.Contains("not referenced: secret gar-pull in namespace team-a has entry \"europe-docker.pkg.dev\" for this image (registry gar, not fetched, expiry unknown), "
             + "but service account default does not list it in imagePullSecrets (add default to serviceAccounts of secret gar-pull)", stdout);
-        Assert.Contains("note:     registry gar was not fetched (registry gar: Google credentials file", stdout);
+        Assert.Contains("note:     registry gar was not fetched (Google credentials file", stdout);
         Assert.Contains("explained with the servers its config names: europe-docker.pkg.dev", stdout);
     }
 
