@@ -61,6 +61,19 @@ public sealed class FakeKubeApiServerWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WatchNamespaces_SecretCreatedWhileWatching_SendsNothingForIt()
+    {
+        await using var events = Watch().GetAsyncEnumerator(Ct);
+        Assert.True(await events.MoveNextAsync()); // the initial ADDED for team-a
+
+        _fake.AddSecret(Secret());
+        _fake.AddNamespace("after-the-secret");
+
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal((WatchEventType.Added, "after-the-secret"), (events.Current.Item1, events.Current.Item2.Metadata.Name));
+    }
+
+    [Fact]
     public async Task WatchNamespaces_LabelRemoved_ReportsDeletedToSelectorWatch()
     {
         await using var events = Watch(labelSelector: "pull-secrets=enabled").GetAsyncEnumerator(Ct);

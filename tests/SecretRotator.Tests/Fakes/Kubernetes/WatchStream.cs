@@ -12,6 +12,7 @@ namespace SecretRotator.Tests.Fakes.Kubernetes;
 internal sealed class WatchStream(FakeKubeStore store, HttpContext context, KubeRequestInfo info, WatchBookmarks bookmarks)
 {
     private readonly int _stream = bookmarks.OpenStream();
+    private readonly KubeResource _resource = KubeResource.Find(info.Resource)!;
 
     public async Task RunAsync(Func<JsonObject, bool> filter, CancellationToken cancellationToken)
     {
@@ -28,7 +29,7 @@ internal sealed class WatchStream(FakeKubeStore store, HttpContext context, Kube
         (List<StoredEvent> Initial, System.Threading.Channels.ChannelReader<StoredEvent> Live, FakeKubeStore.WatchSubscription Subscription) watch;
         try
         {
-            watch = store.Watch(KubeResource.Find(info.Resource)!, from);
+            watch = store.Watch(_resource, from);
         }
         catch (KubeStatusException e)
         {
@@ -81,6 +82,10 @@ internal sealed class WatchStream(FakeKubeStore store, HttpContext context, Kube
 
     private async Task SendAsync(StoredEvent stored, Func<JsonObject, bool> filter, CancellationToken cancellationToken)
     {
+        if (stored.Resource != _resource)
+        {
+            return; // the store's live feed carries every resource's changes
+        }
         if (stored.Type == StoredEvent.Bookmark)
         {
             await WriteEventAsync(stored.Type, stored.Object, cancellationToken);
