@@ -31,6 +31,9 @@ public sealed class DaemonWatchTests
         Assert.Equal(200, (await daemon.GetAsync("readyz")).Status);
         Assert.Equal(200, (await daemon.GetAsync("healthz")).Status);
         Assert.DoesNotContain(DaemonHarness.Password, daemon.Logs, StringComparison.Ordinal);
+        // The watch started at the list's version: only a namespace created after it is a watch event.
+        h.Api.AddNamespace("team-c");
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-c") is not null, Promise, "secret in the namespace added after start");
         var metrics = (await daemon.GetAsync("metrics")).Body;
         foreach (var family in SecretRotator.Telemetry.MetricNames.DaemonExported.Where(f => !f.Contains("restarts", StringComparison.Ordinal)).Concat(["secret_rotator_secret_writes_total", "secret_rotator_token_requests_total"]))
             Assert.Contains($"# TYPE {family} ", metrics, StringComparison.Ordinal);
