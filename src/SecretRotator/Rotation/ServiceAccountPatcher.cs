@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Net;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using SecretRotator.Kubernetes;
+using SecretRotator.Threading;
 
 namespace SecretRotator.Rotation;
 
@@ -19,7 +19,8 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
 
     // One writer per account: several targets adding to the same account (e.g. "default") queue up instead of
     // racing each other into 409s, and each starts from the version the previous one wrote (kept in the index).
-    private readonly ConcurrentDictionary<(string Namespace, string Account), SemaphoreSlim> _locks = new();
+    // Entries live only while an account is being written: namespaces come and go over a daemon's life.
+    private readonly KeyedLock<(string Namespace, string Account)> _locks = new();
 
     /// <summary>Adds <paramref name="secret"/> to the account's imagePullSecrets if absent. Returns null on success, else a failed result.</summary>
     /// <param name="known">Accounts already listed (the pass's index, or a daemon's cache): saves the GET, and every request
@@ -37,23 +38,18 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
         // Already as wanted in the version held: nothing to write, so no gate and no copy. Held versions are replaced,
         // never changed, so this read is safe beside a writer of the same account.
         if (known.Find(ns, account) is { } held && !(add ? MustAdd(held, secret) : MustRemove(held, secret))) return null;
-        var key = (ns, account);
-        var gate = _locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        IDisposable gate;
         try
         {
-            await gate.WaitAsync(cancellationToken);
+            gate = await _locks.AcquireAsync((ns, account), cancellationToken);
         }
         catch (OperationCanceledException)
         {
             return new TargetResult(secret, ns, Outcome.Failed, "timeout", $"service account {account}: run deadline reached while waiting to update it");
         }
-        try
+        using (gate)
         {
             return await ModifyLockedAsync(secret, ns, account, dryRun, add, known, cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
         }
     }
 

@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
 using SecretRotator.Registries;
 using SecretRotator.Rotation;
 using SecretRotator.Telemetry;
+using SecretRotator.Threading;
 
 namespace SecretRotator.Scheduling;
 
@@ -21,7 +21,8 @@ public sealed partial class TargetReconciler(
     TimeProvider time,
     ILogger<TargetReconciler> logger)
 {
-    private readonly ConcurrentDictionary<ReconcileKey, SemaphoreSlim> _locks = new();
+    // Entries live only while a key is reconciled: namespaces come and go over a daemon's life.
+    private readonly KeyedLock<ReconcileKey> _locks = new();
     private readonly Dictionary<string, SecretTarget> _targets = config.Secrets.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <param name="leader">Cancelled when the lease is lost: no write starts or continues after that.</param>
@@ -29,19 +30,13 @@ public sealed partial class TargetReconciler(
     public async Task<TargetResult?> ReconcileAsync(ReconcileKey key, CancellationToken leader)
     {
         if (!_targets.TryGetValue(key.Secret, out var target)) return null;
-        var gate = _locks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(leader);
-        try
+        using (await _locks.AcquireAsync(key, leader))
         {
             if (!state.Namespaces.TryGetValue(key.Namespace, out var ns) || !ClusterState.Selects(target, ns)) return null;
             var result = await reconciler.ReconcileAsync(target, key.Namespace, Context(target, key.Namespace, leader));
             recorder.Target(result);
             if (result.Outcome is Outcome.Created or Outcome.Updated) LogWritten(logger, result.Secret, result.Namespace, result.Outcome.Label());
             return result;
-        }
-        finally
-        {
-            gate.Release();
         }
     }
 

@@ -31,6 +31,9 @@ public sealed class DaemonWatchTests
         Assert.Equal(200, (await daemon.GetAsync("readyz")).Status);
         Assert.Equal(200, (await daemon.GetAsync("healthz")).Status);
         Assert.DoesNotContain(DaemonHarness.Password, daemon.Logs, StringComparison.Ordinal);
+        // The watch started at the list's version: only a namespace created after it is a watch event.
+        h.Api.AddNamespace("team-c");
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-c") is not null, Promise, "secret in the namespace added after start");
         var metrics = (await daemon.GetAsync("metrics")).Body;
         foreach (var family in SecretRotator.Telemetry.MetricNames.DaemonExported.Where(f => !f.Contains("restarts", StringComparison.Ordinal)).Concat(["secret_rotator_secret_writes_total", "secret_rotator_token_requests_total"]))
             Assert.Contains($"# TYPE {family} ", metrics, StringComparison.Ordinal);
@@ -139,6 +142,60 @@ public sealed class DaemonWatchTests
 
         await DaemonHarness.WaitUntilAsync(() => h.Secret("team-missed") is not null, Promise, "namespace created during the gap is served");
         Assert.True(h.Api.CountRequests("list", "namespaces") > lists, "relisted after 410");
+        Assert.Contains("410 Gone", daemon.Logs, StringComparison.Ordinal);
+    }
+
+    private static readonly string[] Watched = ["namespaces", "secrets", "serviceaccounts"];
+
+    /// <summary>
+    /// Moves the global resourceVersion with writes none of the daemon's watches sees (an unmanaged secret), then compacts
+    /// the history and drops every stream: only a daemon that kept the bookmarks' versions can resume without a relist.
+    /// </summary>
+    private static async Task<(RunningDaemon Daemon, int Lists, int Streams)> CompactAfterQuietWritesAsync(DaemonHarness h, bool bookmarks)
+    {
+        h.Api.BookmarkInterval = bookmarks ? TimeSpan.FromMilliseconds(50) : null;
+        var daemon = await ReadyAsync(h, h.WriteConfig());
+        h.Api.AddSecret(new V1Secret { Metadata = new V1ObjectMeta { Name = "unrelated", NamespaceProperty = "team-a" }, Type = "Opaque" });
+        var quiet = h.Api.ResourceVersion;
+        if (bookmarks)
+        {
+            await DaemonHarness.WaitUntilAsync(() => Watched.All(r => h.Api.Bookmarks.Any(b => b.Resource == r && b.ResourceVersion >= quiet)), Promise,
+                "bookmarks past the quiet write on every watch");
+        }
+        var lists = Watched.Sum(r => h.Api.CountRequests("list", r));
+        var streams = h.Api.WatchStreamsOpened;
+
+        h.Api.CompactWatchHistory();
+        h.Api.EndWatches();
+        h.Api.AddNamespace("team-after");
+
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-after") is not null, Promise, "namespace created after the reconnect is served");
+        return (daemon, lists, streams);
+    }
+
+    [Fact]
+    public async Task Daemon_BookmarksPastCompaction_StreamDropped_ResumesFromBookmarkWithoutRelist()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+
+        var (daemon, lists, streams) = await CompactAfterQuietWritesAsync(h, bookmarks: true);
+
+        // A bookmark on a stream opened after the drop proves that watch is up again; a 410 would have relisted before it.
+        await DaemonHarness.WaitUntilAsync(() => Watched.All(r => h.Api.Bookmarks.Any(b => b.Resource == r && b.Stream > streams)), Promise,
+            "every watch resumed");
+        Assert.Equal(lists, Watched.Sum(r => h.Api.CountRequests("list", r)));
+        Assert.DoesNotContain("410 Gone", daemon.Logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_NoBookmarks_StreamDroppedAfterCompaction_RelistsOn410()
+    {
+        await using var h = await DaemonHarness.StartAsync("team-a");
+
+        var (daemon, lists, _) = await CompactAfterQuietWritesAsync(h, bookmarks: false);
+
+        await DaemonHarness.WaitUntilAsync(() => Watched.All(r => h.Api.CountRequests("list", r) > 0) && Watched.Sum(r => h.Api.CountRequests("list", r)) >= lists + Watched.Length,
+            Promise, "every watch relisted: " + string.Join(", ", Watched.Select(r => $"{r}={h.Api.CountRequests("list", r)}")) + $" before {lists}\n" + string.Join("\n", h.Api.Journal.Select(j => $"{j.Verb} {j.Path}?{j.Query} {j.StatusCode}")));
         Assert.Contains("410 Gone", daemon.Logs, StringComparison.Ordinal);
     }
 

@@ -97,6 +97,21 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
     /// <summary>Drops queued faults, the hook, the plan and the counters.</summary>
     public void ResetFaults() => _faults.Reset();
 
+    // ---- bookmarks ----
+
+    /// <summary>How often a watch with allowWatchBookmarks=true gets a BOOKMARK (default 1 min, as the apiserver); null: never.</summary>
+    public TimeSpan? BookmarkInterval
+    {
+        get => _handler.Bookmarks.Interval;
+        set => _handler.Bookmarks.Interval = value;
+    }
+
+    /// <summary>Every BOOKMARK written, in order; <see cref="SentBookmark.Stream"/> numbers watch streams from 1.</summary>
+    public IReadOnlyList<SentBookmark> Bookmarks => _handler.Bookmarks.Sent;
+
+    /// <summary>Watch streams opened so far (including those answered with a 410 ERROR event).</summary>
+    public int WatchStreamsOpened => _handler.Bookmarks.StreamsOpened;
+
     // ---- journal ----
 
     /// <summary>Every request in arrival-completion order (watches are recorded when their stream starts).</summary>

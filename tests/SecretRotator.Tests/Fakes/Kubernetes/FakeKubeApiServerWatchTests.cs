@@ -61,6 +61,19 @@ public sealed class FakeKubeApiServerWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WatchNamespaces_SecretCreatedWhileWatching_SendsNothingForIt()
+    {
+        await using var events = Watch().GetAsyncEnumerator(Ct);
+        Assert.True(await events.MoveNextAsync()); // the initial ADDED for team-a
+
+        _fake.AddSecret(Secret());
+        _fake.AddNamespace("after-the-secret");
+
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal((WatchEventType.Added, "after-the-secret"), (events.Current.Item1, events.Current.Item2.Metadata.Name));
+    }
+
+    [Fact]
     public async Task WatchNamespaces_LabelRemoved_ReportsDeletedToSelectorWatch()
     {
         await using var events = Watch(labelSelector: "pull-secrets=enabled").GetAsyncEnumerator(Ct);
@@ -90,6 +103,90 @@ public sealed class FakeKubeApiServerWatchTests : IAsyncLifetime
         Assert.Equal(0, received);
         var status = Assert.IsType<KubernetesException>(error).Status;
         Assert.Equal((410, "Expired"), (status.Code, status.Reason));
+    }
+
+    [Fact]
+    public async Task WatchNamespaces_AllowWatchBookmarks_SendsBookmarkWithOnlyTheCurrentResourceVersion()
+    {
+        _fake.BookmarkInterval = TimeSpan.FromMilliseconds(50);
+        var list = await _client.CoreV1.ListNamespaceAsync(cancellationToken: Ct);
+        _fake.AddSecret(Secret()); // moves the global version; namespace watches see no event for it
+
+        await using var events = _client.CoreV1.WatchListNamespaceAsync(allowWatchBookmarks: true, resourceVersion: list.Metadata.ResourceVersion,
+            cancellationToken: Ct).GetAsyncEnumerator(Ct);
+
+        Assert.True(await events.MoveNextAsync());
+        var (type, bookmark) = events.Current;
+        Assert.Equal(WatchEventType.Bookmark, type);
+        Assert.Equal(_fake.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), bookmark.Metadata.ResourceVersion);
+        Assert.Equal(("Namespace", "v1", null), (bookmark.Kind, bookmark.ApiVersion, bookmark.Metadata.Name));
+        Assert.Contains(_fake.Bookmarks, b => b.Resource == "namespaces" && b.ResourceVersion == _fake.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task WatchNamespaces_BookmarkAfterChange_ComesAfterTheChangeItCovers()
+    {
+        _fake.BookmarkInterval = TimeSpan.FromMilliseconds(20);
+        await using var events = _client.CoreV1.WatchListNamespaceAsync(allowWatchBookmarks: true, resourceVersion: _fake.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            cancellationToken: Ct).GetAsyncEnumerator(Ct);
+        Assert.True(await events.MoveNextAsync()); // a bookmark: the stream is live
+        _fake.AddNamespace("late");
+        var added = _fake.ResourceVersion;
+
+        // Every bookmark at or past the change's version must come after the change itself.
+        while (await events.MoveNextAsync() && events.Current.Item1 == WatchEventType.Bookmark)
+        {
+            Assert.True(long.Parse(events.Current.Item2.Metadata.ResourceVersion, System.Globalization.CultureInfo.InvariantCulture) < added);
+        }
+
+        Assert.Equal((WatchEventType.Added, "late"), (events.Current.Item1, events.Current.Item2.Metadata.Name));
+    }
+
+    [Fact]
+    public async Task WatchNamespaces_BookmarksNotRequested_SendsNone()
+    {
+        _fake.BookmarkInterval = TimeSpan.FromMilliseconds(20);
+        await using var events = Watch().GetAsyncEnumerator(Ct);
+        Assert.True(await events.MoveNextAsync()); // initial ADDED for team-a
+        // Bookmark-requesting watch on the same server: once it has had two, the other stream has had as many ticks.
+        await using var other = _client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, cancellationToken: Ct).GetAsyncEnumerator(Ct);
+        Assert.True(await other.MoveNextAsync());
+        Assert.True(await other.MoveNextAsync());
+
+        _fake.AddNamespace("next");
+
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal((WatchEventType.Added, "next"), (events.Current.Item1, events.Current.Item2.Metadata.Name));
+        Assert.DoesNotContain(_fake.Bookmarks, b => b.Resource == "namespaces");
+    }
+
+    [Fact]
+    public async Task WatchNamespaces_FromBookmarkVersionAfterCompaction_ResumesWithout410()
+    {
+        _fake.BookmarkInterval = TimeSpan.FromMilliseconds(20);
+        var list = await _client.CoreV1.ListNamespaceAsync(cancellationToken: Ct);
+        _fake.AddSecret(Secret());
+        string bookmarked;
+        await using (var events = _client.CoreV1.WatchListNamespaceAsync(allowWatchBookmarks: true, resourceVersion: list.Metadata.ResourceVersion,
+            cancellationToken: Ct).GetAsyncEnumerator(Ct))
+        {
+            Assert.True(await events.MoveNextAsync());
+            bookmarked = events.Current.Item2.Metadata.ResourceVersion;
+        }
+        _fake.CompactWatchHistory();
+        Exception? error = null;
+
+        await using var resumed = _client.CoreV1.WatchListNamespaceAsync(allowWatchBookmarks: true, resourceVersion: bookmarked, onError: e => error = e,
+            cancellationToken: Ct).GetAsyncEnumerator(Ct);
+        Assert.True(await resumed.MoveNextAsync());
+        Exception? stale = null;
+        await foreach (var _ in _client.CoreV1.WatchListNamespaceAsync(resourceVersion: list.Metadata.ResourceVersion, onError: e => stale = e, cancellationToken: Ct))
+        {
+        }
+
+        Assert.Equal(410, Assert.IsType<KubernetesException>(stale).Status.Code);
+        Assert.Null(error);
+        Assert.Equal(WatchEventType.Bookmark, resumed.Current.Item1);
     }
 
     [Fact]

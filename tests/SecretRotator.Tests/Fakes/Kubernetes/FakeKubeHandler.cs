@@ -10,6 +10,8 @@ namespace SecretRotator.Tests.Fakes.Kubernetes;
 /// <summary>The request pipeline: decode → inject faults → authorize → serve → journal.</summary>
 internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults, FakeRbac rbac, CancellationToken stopping)
 {
+    public WatchBookmarks Bookmarks { get; } = new();
+
     // Go's encoding/json writes \" rather than \u0022; relaxed escaping keeps Status bodies byte-identical to the apiserver's.
     internal static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -67,7 +69,7 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
             {
                 Journal(200);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-                await new WatchStream(store, context, info).RunAsync(Filter(info, context.Request.Query), linked.Token);
+                await new WatchStream(store, context, info, Bookmarks).RunAsync(Filter(info, context.Request.Query), linked.Token);
                 return;
             }
             var (code, body) = await ServeAsync(info, context.Request);

@@ -5,7 +5,11 @@ using System.Threading.Channels;
 namespace SecretRotator.Tests.Fakes.Kubernetes;
 
 /// <summary>One committed change, as a watch sees it. <see cref="Previous"/> lets a filtered watch turn MODIFIED into ADDED/DELETED.</summary>
-internal sealed record StoredEvent(string Type, KubeResource Resource, long ResourceVersion, JsonObject? Previous, JsonObject Object);
+internal sealed record StoredEvent(string Type, KubeResource Resource, long ResourceVersion, JsonObject? Previous, JsonObject Object)
+{
+    /// <summary>Not a change: a progress marker for one watch stream (see <see cref="FakeKubeStore.WatchSubscription.RequestBookmark"/>).</summary>
+    public const string Bookmark = "BOOKMARK";
+}
 
 /// <summary>
 /// The fake's etcd: objects as the JSON the apiserver stores, one global resourceVersion counter, an event history for
@@ -161,7 +165,7 @@ internal sealed class FakeKubeStore(TimeProvider time)
     /// Starts a watch: the initial events (synthetic ADDED for everything when <paramref name="fromVersion"/> is null/0,
     /// else the history after it) followed by live events. Throws 410 when the version has been compacted.
     /// </summary>
-    public (List<StoredEvent> Initial, ChannelReader<StoredEvent> Live, IDisposable Subscription) Watch(KubeResource resource, long? fromVersion)
+    public (List<StoredEvent> Initial, ChannelReader<StoredEvent> Live, WatchSubscription Subscription) Watch(KubeResource resource, long? fromVersion)
     {
         lock (_gate)
         {
@@ -182,7 +186,7 @@ internal sealed class FakeKubeStore(TimeProvider time)
             }
             var channel = Channel.CreateUnbounded<StoredEvent>();
             _watchers.Add(channel);
-            return (initial, channel.Reader, new Unsubscribe(this, channel));
+            return (initial, channel.Reader, new WatchSubscription(this, resource, channel));
         }
     }
 
@@ -219,8 +223,24 @@ internal sealed class FakeKubeStore(TimeProvider time)
 
     private static JsonObject Clone(JsonObject obj) => (JsonObject)obj.DeepClone();
 
-    private sealed class Unsubscribe(FakeKubeStore store, Channel<StoredEvent> channel) : IDisposable
+    /// <summary>An open watch's place in the event stream: bookmarks go through it, in order with the changes.</summary>
+    internal sealed class WatchSubscription(FakeKubeStore store, KubeResource resource, Channel<StoredEvent> channel) : IDisposable
     {
+        /// <summary>
+        /// Queues a BOOKMARK at the current resourceVersion behind every change already queued, under the commit lock: as
+        /// with the apiserver, a client that has read the bookmark has seen every change up to its version.
+        /// </summary>
+        public void RequestBookmark()
+        {
+            lock (store._gate)
+            {
+                var version = store._resourceVersion;
+                var metadata = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) };
+                var stub = new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.ApiVersion, ["metadata"] = metadata };
+                channel.Writer.TryWrite(new StoredEvent(StoredEvent.Bookmark, resource, version, null, stub));
+            }
+        }
+
         public void Dispose()
         {
             lock (store._gate)

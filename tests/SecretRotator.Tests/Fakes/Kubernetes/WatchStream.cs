@@ -7,9 +7,13 @@ namespace SecretRotator.Tests.Fakes.Kubernetes;
 /// <summary>
 /// A watch response: newline-delimited {"type","object"} events, each flushed, until the client leaves, timeoutSeconds
 /// elapse or the fake stops. A selector-filtered watch sees an object leaving the selection as DELETED, entering as ADDED.
+/// With allowWatchBookmarks=true it also gets a BOOKMARK (kind, apiVersion, metadata.resourceVersion only) every interval.
 /// </summary>
-internal sealed class WatchStream(FakeKubeStore store, HttpContext context, KubeRequestInfo info)
+internal sealed class WatchStream(FakeKubeStore store, HttpContext context, KubeRequestInfo info, WatchBookmarks bookmarks)
 {
+    private readonly int _stream = bookmarks.OpenStream();
+    private readonly KubeResource _resource = KubeResource.Find(info.Resource)!;
+
     public async Task RunAsync(Func<JsonObject, bool> filter, CancellationToken cancellationToken)
     {
         var query = context.Request.Query;
@@ -22,10 +26,10 @@ internal sealed class WatchStream(FakeKubeStore store, HttpContext context, Kube
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
-        (List<StoredEvent> Initial, System.Threading.Channels.ChannelReader<StoredEvent> Live, IDisposable Subscription) watch;
+        (List<StoredEvent> Initial, System.Threading.Channels.ChannelReader<StoredEvent> Live, FakeKubeStore.WatchSubscription Subscription) watch;
         try
         {
-            watch = store.Watch(KubeResource.Find(info.Resource)!, from);
+            watch = store.Watch(_resource, from);
         }
         catch (KubeStatusException e)
         {
@@ -35,6 +39,9 @@ internal sealed class WatchStream(FakeKubeStore store, HttpContext context, Kube
         using var subscription = watch.Subscription;
         await response.StartAsync(cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
+        var bookmarking = query["allowWatchBookmarks"] == "true" && bookmarks.Interval is { } interval
+            ? RequestBookmarksAsync(subscription, interval, timeout.Token)
+            : Task.CompletedTask;
         try
         {
             foreach (var stored in watch.Initial)
@@ -50,10 +57,41 @@ internal sealed class WatchStream(FakeKubeStore store, HttpContext context, Kube
         {
             // timeoutSeconds elapsed: the apiserver ends the stream cleanly
         }
+        finally
+        {
+            await timeout.CancelAsync();
+            await bookmarking;
+        }
     }
 
-    private Task SendAsync(StoredEvent stored, Func<JsonObject, bool> filter, CancellationToken cancellationToken)
+    private static async Task RequestBookmarksAsync(FakeKubeStore.WatchSubscription subscription, TimeSpan interval, CancellationToken cancellationToken)
     {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                subscription.RequestBookmark();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the stream ended
+        }
+    }
+
+    private async Task SendAsync(StoredEvent stored, Func<JsonObject, bool> filter, CancellationToken cancellationToken)
+    {
+        if (stored.Resource != _resource)
+        {
+            return; // the store's live feed carries every resource's changes
+        }
+        if (stored.Type == StoredEvent.Bookmark)
+        {
+            await WriteEventAsync(stored.Type, stored.Object, cancellationToken);
+            bookmarks.Record(new SentBookmark(_stream, stored.Resource.Plural, stored.ResourceVersion));
+            return;
+        }
         var now = filter(stored.Object);
         var before = stored.Previous is not null && filter(stored.Previous);
         var type = stored.Type switch
@@ -61,7 +99,10 @@ internal sealed class WatchStream(FakeKubeStore store, HttpContext context, Kube
             "MODIFIED" => (before, now) switch { (true, true) => "MODIFIED", (false, true) => "ADDED", (true, false) => "DELETED", _ => null },
             _ => now ? stored.Type : null,
         };
-        return type is null ? Task.CompletedTask : WriteEventAsync(type, stored.Object, cancellationToken);
+        if (type is not null)
+        {
+            await WriteEventAsync(type, stored.Object, cancellationToken);
+        }
     }
 
     private async Task WriteEventAsync(string type, JsonObject obj, CancellationToken cancellationToken)
