@@ -42,6 +42,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<CredentialFetcher>();
         services.AddSingleton<ServiceAccountPatcher>();
         services.AddSingleton<SecretReconciler>();
+        services.AddSingleton<ServiceAccountBatch>();
         services.AddSingleton<Pruner>();
         services.AddSingleton<RotationRunner>();
         services.AddSingleton<SecretStatusReader>();

@@ -8,8 +8,8 @@ namespace SecretRotator.Rotation;
 
 /// <summary>
 /// One pass (<c>run</c>), in named phases: plan (<see cref="RunPlanner"/>), fetch what is due
-/// (<see cref="CredentialFetcher"/>), reconcile every (secret, namespace) with bounded concurrency
-/// (<see cref="SecretReconciler"/>), prune (<see cref="Pruner"/>), report (<see cref="RunReportBuilder"/>) and
+/// (<see cref="CredentialFetcher"/>), write every (secret, namespace) with bounded concurrency
+/// (<see cref="SecretReconciler"/>), then each service account once with all its secrets (<see cref="ServiceAccountBatch"/>), prune (<see cref="Pruner"/>), report (<see cref="RunReportBuilder"/>) and
 /// record (<see cref="RunRecorder"/>).
 /// </summary>
 public sealed class RotationRunner(
@@ -17,6 +17,7 @@ public sealed class RotationRunner(
     RunPlanner planner,
     CredentialFetcher fetcher,
     SecretReconciler reconciler,
+    ServiceAccountBatch accountBatch,
     Pruner pruner,
     RunRecorder recorder,
     TimeProvider time)
@@ -52,8 +53,13 @@ public sealed class RotationRunner(
         };
 
         var results = new ConcurrentBag<TargetResult>(plan.Unresolved);
+        var written = new ConcurrentBag<(PlannedSecret, WrittenSecret)>();
         await Parallel.ForEachAsync(plan.Items, new ParallelOptions { MaxDegreeOfParallelism = config.Settings.Concurrency }, async (item, _) =>
-            results.Add(NotStarted(item, config, shutdown, deadline.Token) ?? await reconciler.ReconcileAsync(item.Target, item.Namespace, context)));
+        {
+            if (NotStarted(item, config, shutdown, deadline.Token) is { } notStarted) results.Add(notStarted);
+            else written.Add((item, await reconciler.WriteSecretAsync(item.Target, item.Namespace, context)));
+        });
+        foreach (var r in await accountBatch.EnsureAsync([.. written], context, config.Settings.Concurrency)) results.Add(r);
 
         if (config.Settings.Prune && options.Secret is null && !plan.ResolutionFailed && !shutdown.IsCancellationRequested)
         {

@@ -6,13 +6,34 @@ namespace SecretRotator.Rotation;
 /// <summary>
 /// Brings one (secret, namespace) to what the config wants: creates, replaces or leaves the secret (keeping a
 /// failed registry's stored entries), then adds it to the target's service accounts. The one write path shared by
-/// <c>run</c> and the daemon's events.
+/// <c>run</c> and the daemon's events; <c>run</c> calls <see cref="WriteSecretAsync"/> and batches the accounts itself
+/// (<see cref="ServiceAccountBatch"/>).
 /// </summary>
 public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, ServiceAccountPatcher patcher)
 {
     /// <summary>Never throws for API or data failures: they come back as a failed <see cref="TargetResult"/>.
     /// Throws <see cref="OperationCanceledException"/> only if cancelled outside an API call.</summary>
     public async Task<TargetResult> ReconcileAsync(SecretTarget target, string ns, RunContext context)
+    {
+        var written = await WriteSecretAsync(target, ns, context);
+        if (!written.NeedsAccounts) return written.Result;
+        try
+        {
+            foreach (var account in target.ServiceAccounts)
+            {
+                if (await patcher.EnsureAsync(target.Name, ns, account, context.DryRun, context.CancellationToken, context.Accounts) is { } failure) return failure;
+            }
+            return written.Result;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Unexpected(target.Name, ns, e);
+        }
+    }
+
+    /// <summary>The secret half of <see cref="ReconcileAsync"/>: writes the secret and says whether its service accounts
+    /// are to be ensured. <see cref="WrittenSecret.Result"/> is the target's result once they are.</summary>
+    public async Task<WrittenSecret> WriteSecretAsync(SecretTarget target, string ns, RunContext context)
     {
         var writer = new SecretWriter(kubernetes.Client, context.Settings.Adopt);
         try
@@ -23,23 +44,16 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
             string RegistryErrors() => string.Join("; ", desired!.MissingRegistries.Select(r =>
                 $"registry {r}: {context.RegistryResults.GetValueOrDefault(r)?.Error ?? "no credential"}"));
             if (desired is { HasEntries: false })
-                return result with { Message = $"nothing to write: {RegistryErrors()}" };
-            if (result.Outcome is Outcome.Created or Outcome.Updated or Outcome.Unchanged)
-            {
-                foreach (var account in target.ServiceAccounts)
-                {
-                    if (await patcher.EnsureAsync(target.Name, ns, account, context.DryRun, context.CancellationToken, context.Accounts) is { } failure) return failure;
-                }
-            }
+                return new WrittenSecret(result with { Message = $"nothing to write: {RegistryErrors()}" }, NeedsAccounts: false);
+            var needsAccounts = result.Outcome is Outcome.Created or Outcome.Updated or Outcome.Unchanged && target.ServiceAccounts.Count > 0;
             // Written with the registries that worked, but a registry is missing: the target is not fully done.
             if (desired is { MissingRegistries.Count: > 0 } && !result.Outcome.IsFailure() && result.Outcome != Outcome.MissingNamespace)
-                return result with { Outcome = Outcome.Failed, Reason = "registry_failed", Message = $"{result.Outcome.Label()} without: {RegistryErrors()}" };
-            return result;
+                result = result with { Outcome = Outcome.Failed, Reason = "registry_failed", Message = $"{result.Outcome.Label()} without: {RegistryErrors()}" };
+            return new WrittenSecret(result, needsAccounts);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A bug or unexpected data must cost this one target, never the whole run: it is reported and counted.
-            return new TargetResult(target.Name, ns, Outcome.Failed, "error", $"unexpected {e.GetType().Name}: {e.Message}");
+            return new WrittenSecret(Unexpected(target.Name, ns, e), NeedsAccounts: false);
         }
     }
 
@@ -54,4 +68,12 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
         var due = RunPlanner.DueRegistries(target, current, context.Now, context.Settings.RefreshBefore).ToHashSet(StringComparer.Ordinal);
         return context.Credentials.Where(c => due.Contains(c.Key)).ToDictionary(StringComparer.Ordinal);
     }
+
+    // A bug or unexpected data must cost this one target, never the whole run: it is reported and counted.
+    internal static TargetResult Unexpected(string secret, string ns, Exception e) =>
+        new(secret, ns, Outcome.Failed, "error", $"unexpected {e.GetType().Name}: {e.Message}");
 }
+
+/// <summary>A written (or left) secret. <see cref="NeedsAccounts"/>: its service accounts must list it before
+/// <see cref="Result"/> holds; a failure there replaces the result.</summary>
+public sealed record WrittenSecret(TargetResult Result, bool NeedsAccounts);

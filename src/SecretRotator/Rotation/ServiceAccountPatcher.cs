@@ -26,18 +26,25 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
     /// <param name="known">Accounts already listed (the pass's index, or a daemon's cache): saves the GET, and every request
     /// when nothing changes; the replaced version is recorded there. Null: the account is read.</param>
     public Task<TargetResult?> EnsureAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, ServiceAccountIndex? known = null) =>
-        ModifyAsync(secret, ns, account, dryRun, add: true, known ?? new ServiceAccountIndex(), cancellationToken);
+        ModifyAsync([secret], ns, account, dryRun, add: true, known ?? new ServiceAccountIndex(), cancellationToken);
+
+    /// <summary>Adds every one of <paramref name="secrets"/> that is absent in ONE read-modify-replace (a pass's batch:
+    /// two targets sharing "default" cost one write, not two). Returns null on success, else a failed result naming the
+    /// first secret: the caller reports it for every target that needed the account.</summary>
+    public Task<TargetResult?> EnsureAllAsync(IReadOnlyList<string> secrets, string ns, string account, bool dryRun, CancellationToken cancellationToken,
+        ServiceAccountIndex? known = null) =>
+        ModifyAsync(secrets, ns, account, dryRun, add: true, known ?? new ServiceAccountIndex(), cancellationToken);
 
     /// <summary>Removes the entry only if this tool added it.</summary>
     public Task<TargetResult?> RemoveAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, ServiceAccountIndex? known = null) =>
-        ModifyAsync(secret, ns, account, dryRun, add: false, known ?? new ServiceAccountIndex(), cancellationToken);
+        ModifyAsync([secret], ns, account, dryRun, add: false, known ?? new ServiceAccountIndex(), cancellationToken);
 
-    private async Task<TargetResult?> ModifyAsync(string secret, string ns, string account, bool dryRun, bool add, ServiceAccountIndex known,
+    private async Task<TargetResult?> ModifyAsync(IReadOnlyList<string> secrets, string ns, string account, bool dryRun, bool add, ServiceAccountIndex known,
         CancellationToken cancellationToken)
     {
         // Already as wanted in the version held: nothing to write, so no gate and no copy. Held versions are replaced,
         // never changed, so this read is safe beside a writer of the same account.
-        if (known.Find(ns, account) is { } held && !(add ? MustAdd(held, secret) : MustRemove(held, secret))) return null;
+        if (known.Find(ns, account) is { } held && !secrets.Any(secret => add ? MustAdd(held, secret) : MustRemove(held, secret))) return null;
         IDisposable gate;
         try
         {
@@ -45,15 +52,15 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
         }
         catch (OperationCanceledException)
         {
-            return new TargetResult(secret, ns, Outcome.Failed, "timeout", $"service account {account}: run deadline reached while waiting to update it");
+            return new TargetResult(secrets[0], ns, Outcome.Failed, "timeout", $"service account {account}: run deadline reached while waiting to update it");
         }
         using (gate)
         {
-            return await ModifyLockedAsync(secret, ns, account, dryRun, add, known, cancellationToken);
+            return await ModifyLockedAsync(secrets, ns, account, dryRun, add, known, cancellationToken);
         }
     }
 
-    private async Task<TargetResult?> ModifyLockedAsync(string secret, string ns, string account, bool dryRun, bool add,
+    private async Task<TargetResult?> ModifyLockedAsync(IReadOnlyList<string> secrets, string ns, string account, bool dryRun, bool add,
         ServiceAccountIndex known, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
@@ -66,7 +73,10 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
                 var sa = held is not null
                     ? KubernetesJson.Deserialize<V1ServiceAccount>(KubernetesJson.Serialize(held))
                     : await kubernetes.Client.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken);
-                if (!(add ? Add(sa, secret) : Remove(sa, secret)) || dryRun) return null;
+                // Every entry is applied (no short-circuit): the one replace carries them all.
+                var changed = false;
+                foreach (var secret in secrets) changed |= add ? Add(sa, secret) : Remove(sa, secret);
+                if (!changed || dryRun) return null;
                 verb = "update";
                 known.Remember(await kubernetes.Client.CoreV1.ReplaceNamespacedServiceAccountAsync(sa, account, ns, cancellationToken: cancellationToken));
                 return null;
@@ -79,13 +89,13 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
             {
                 if (!add) return null; // nothing left to clean up
-                return new TargetResult(secret, ns, Outcome.Failed, "serviceaccount_not_found", $"service account {ns}/{account} does not exist");
+                return new TargetResult(secrets[0], ns, Outcome.Failed, "serviceaccount_not_found", $"service account {ns}/{account} does not exist");
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
                                           || e is OperationCanceledException) // the run deadline, or a per-request timeout
             {
                 var (reason, message) = KubernetesErrors.Describe(e, verb, "serviceaccounts", ns);
-                return new TargetResult(secret, ns, Outcome.Failed, reason, $"service account {account}: {message}");
+                return new TargetResult(secrets[0], ns, Outcome.Failed, reason, $"service account {account}: {message}");
             }
         }
     }

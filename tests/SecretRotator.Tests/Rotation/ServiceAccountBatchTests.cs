@@ -1,0 +1,83 @@
+using k8s.Models;
+using SecretRotator.Kubernetes;
+using SecretRotator.Tests.Fakes.Kubernetes;
+using SecretRotator.Tests.TestSupport;
+
+namespace SecretRotator.Tests.Rotation;
+
+/// <summary>A run pass adds all of a namespace's secrets to a shared service account in one read-modify-replace.</summary>
+public sealed class ServiceAccountBatchTests
+{
+    // regcred (from the two-registry config) and s0 both add themselves to "default".
+    private static string TwoTargetsSharingDefault(RotatorHarness h, string namespaces) =>
+        h.WriteTwoRegistryConfig(namespaces, serviceAccounts: "[default]",
+            extraSecrets: $"  - {{name: s0, registries: [reg-a], namespaces: {{names: {namespaces}}}, serviceAccounts: [default]}}\n");
+
+    [Fact]
+    public async Task Run_TwoTargetsShareDefaultInNNamespaces_ExactlyNServiceAccountUpdates()
+    {
+        var names = Enumerable.Range(0, 6).Select(i => $"ns{i}").ToArray();
+        await using var h = await RotatorHarness.StartAsync(names);
+
+        var result = await h.RunCliAsync("run", "--config", TwoTargetsSharingDefault(h, "[\"ns*\"]"));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(names.Length, h.Api.CountRequests("update", "serviceaccounts"));
+        Assert.Equal(2 * names.Length, h.Api.CountRequests("create", "secrets"));
+        Assert.All(names, ns =>
+        {
+            var sa = h.Api.GetServiceAccount(ns, "default")!;
+            Assert.Equal(["regcred", "s0"], sa.ImagePullSecrets.Select(r => r.Name).Order(StringComparer.Ordinal));
+            Assert.Equal("regcred,s0", sa.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation));
+        });
+    }
+
+    [Fact]
+    public async Task Run_BatchedServiceAccountUpdateConflicts_RereadsAndBothEntriesLand()
+    {
+        await using var h = await RotatorHarness.StartAsync("default");
+        var interfered = false;
+        h.Api.FaultHook = request =>
+        {
+            // Someone else edits the account between our LIST and our PUT: our resourceVersion goes stale.
+            if (request.Verb == "update" && request.Resource == "serviceaccounts" && !interfered)
+            {
+                interfered = true;
+                var sa = h.Api.GetServiceAccount("default", "default")!;
+                sa.ImagePullSecrets = [new V1LocalObjectReference { Name = "theirs" }];
+                h.Api.ReplaceServiceAccount(sa);
+            }
+            return null;
+        };
+
+        var result = await h.RunCliAsync("run", "--config", TwoTargetsSharingDefault(h, "[default]"));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(interfered);
+        Assert.Contains(h.Api.Journal, r => r.Verb == "update" && r.Resource == "serviceaccounts" && r.StatusCode == 409);
+        Assert.Equal(2, h.Api.CountRequests("update", "serviceaccounts")); // the 409, then one PUT carrying both
+        var account = h.Api.GetServiceAccount("default", "default")!;
+        Assert.Equal(["theirs", "regcred", "s0"], account.ImagePullSecrets.Select(r => r.Name));
+        Assert.Equal("regcred,s0", account.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation));
+    }
+
+    [Fact]
+    public async Task Run_BatchedServiceAccountUpdateFails_BothTargetsReportIt()
+    {
+        await using var h = await RotatorHarness.StartAsync("default", "team-a");
+        h.Api.FaultHook = r => r.Verb == "update" && r.Resource == "serviceaccounts" && r.Namespace == "team-a" ? KubeFault.InternalError() : null;
+
+        var result = await h.RunCliAsync("run", "--config", TwoTargetsSharingDefault(h, "[default, team-a]"));
+
+        Assert.Equal(1, result.ExitCode);
+        var failures = result.Stdout.Split('\n').Where(l => l.StartsWith("FAILED ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, failures.Count);
+        var regcred = Assert.Single(failures, l => l.StartsWith("FAILED team-a/regcred: ", StringComparison.Ordinal));
+        var s0 = Assert.Single(failures, l => l.StartsWith("FAILED team-a/s0: ", StringComparison.Ordinal));
+        Assert.Contains(": service account default: ", regcred);
+        Assert.Equal(regcred["FAILED team-a/regcred".Length..], s0["FAILED team-a/s0".Length..]); // same reason and message
+        Assert.Contains("secret regcred: 1 created, 0 updated, 0 unchanged, 1 failed", result.Stdout);
+        Assert.Contains("secret s0: 1 created, 0 updated, 0 unchanged, 1 failed", result.Stdout);
+        Assert.Equal(["regcred", "s0"], h.Api.GetServiceAccount("default", "default")!.ImagePullSecrets.Select(r => r.Name).Order(StringComparer.Ordinal));
+    }
+}
