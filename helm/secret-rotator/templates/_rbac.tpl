@@ -8,7 +8,8 @@ enforces exactly these rules.
   secrets:         get, list, create, update; delete with settings.prune or rbac.typeRepair; daemon: watch.
   serviceaccounts: get, list, update when a target names service accounts or prune unlinks them; daemon: watch.
                    Namespaced: list only with prune or the daemon (the tool reads accounts one by one there).
-  {secret:} / mirror sources (namespaced scope): get on exactly those Secrets, where not already granted.
+  {secret:} / mirror sources (namespaced scope): get on exactly those Secrets, where not already granted;
+                   daemon: get, list, watch on mirror sources (watched by fieldSelector metadata.name).
 */}}
 {{- define "secret-rotator.rbacPlan" -}}
 {{- $v := .Values }}
@@ -57,6 +58,7 @@ enforces exactly these rules.
 {{- end }}
 {{- end }}
 {{- $sources := dict }}
+{{- $watched := dict }}
 {{- range $v.config.registries }}
 {{- $refs := list }}
 {{- range (list .username .password) }}{{ if and (kindIs "map" .) (hasKey . "secret") }}{{ $refs = append $refs .secret }}{{ end }}{{ end }}
@@ -65,6 +67,9 @@ enforces exactly these rules.
 {{- if not (hasKey $targets .namespace) }}
 {{- $_ := set $sources .namespace (append (default (list) (get $sources .namespace)) .name | uniq | sortAlpha) }}
 {{- end }}
+{{- end }}
+{{- if and $daemon (eq .type "mirror") .source }}
+{{- $_ := set $watched (printf "%s/%s" .source.namespace .source.name) true }}
 {{- end }}
 {{- end }}
 {{- /* Per namespace, service accounts are read one by one (GET); only prune and the daemon's informer list them. */}}
@@ -81,7 +86,13 @@ enforces exactly these rules.
 {{- $_ := set $roles $ns $rules }}
 {{- end }}
 {{- range $ns, $names := $sources }}
-{{- $_ := set $roles $ns (list (dict "apiGroups" (list "") "resources" (list "secrets") "resourceNames" $names "verbs" (list "get"))) }}
+{{- $readOnly := list }}
+{{- $watchedNames := list }}
+{{- range $names }}{{ if hasKey $watched (printf "%s/%s" $ns .) }}{{ $watchedNames = append $watchedNames . }}{{ else }}{{ $readOnly = append $readOnly . }}{{ end }}{{ end }}
+{{- $rules := list }}
+{{- if $readOnly }}{{ $rules = append $rules (dict "apiGroups" (list "") "resources" (list "secrets") "resourceNames" $readOnly "verbs" (list "get")) }}{{ end }}
+{{- if $watchedNames }}{{ $rules = append $rules (dict "apiGroups" (list "") "resources" (list "secrets") "resourceNames" $watchedNames "verbs" (list "get" "list" "watch")) }}{{ end }}
+{{- $_ := set $roles $ns $rules }}
 {{- end }}
 {{- toYaml (dict "namespaced" $roles) }}
 {{- end }}

@@ -1,5 +1,6 @@
 using k8s.Models;
 using SecretRotator.Configuration;
+using SecretRotator.Registries.Mirror;
 using SecretRotator.Registries.Static;
 
 namespace SecretRotator.Kubernetes;
@@ -75,7 +76,9 @@ public static class RbacRules
         var grants = targets.Select(t => new RbacGrant(t.Key,
             t.Value ? [Rule("secrets", secretVerbs), Rule("serviceaccounts", namespacedAccountVerbs)] : [Rule("secrets", secretVerbs)])).ToList();
 
-        // {secret:} sources outside the target namespaces: get on exactly those Secrets.
+        // {secret:} and mirror sources outside the target namespaces: get on exactly those Secrets. The daemon also
+        // watches mirror sources (by fieldSelector metadata.name, which RBAC authorizes against resourceNames).
+        var mirrorSources = daemon ? MirrorSources.Of(config).Select(m => (m.Source.Namespace, m.Source.Name)).ToHashSet() : [];
         var sources = SourceSecrets(config)
             .Where(s => !targets.ContainsKey(s.Namespace))
             .GroupBy(s => s.Namespace, StringComparer.Ordinal)
@@ -83,16 +86,22 @@ public static class RbacRules
         foreach (var group in sources)
         {
             var names = group.Select(s => s.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            grants.Add(new RbacGrant(group.Key, [Rule("secrets", ["get"], names)]));
+            var watched = names.Where(n => mirrorSources.Contains((group.Key, n))).ToList();
+            var readOnly = names.Except(watched, StringComparer.Ordinal).ToList();
+            List<V1PolicyRule> rules = [];
+            if (readOnly.Count > 0) rules.Add(Rule("secrets", ["get"], readOnly));
+            if (watched.Count > 0) rules.Add(Rule("secrets", ["get", "list", "watch"], watched));
+            grants.Add(new RbacGrant(group.Key, rules));
         }
         return grants;
     }
 
-    /// <summary>Every Secret a registry reads its credentials from.</summary>
-    public static IEnumerable<ValueSource.SecretKey> SourceSecrets(RotatorConfig config) =>
+    /// <summary>Every Secret a registry reads its credentials from: <c>{secret:}</c> values and mirror sources.</summary>
+    public static IEnumerable<(string Namespace, string Name)> SourceSecrets(RotatorConfig config) =>
         config.Registries.SelectMany(r => r.Options switch
         {
-            StaticRegistryOptions s => new[] { s.Username, s.Password }.OfType<ValueSource.SecretKey>(),
+            StaticRegistryOptions s => new[] { s.Username, s.Password }.OfType<ValueSource.SecretKey>().Select(k => (k.Namespace, k.Name)),
+            MirrorRegistryOptions m => [(m.Namespace, m.Name)],
             _ => [],
         });
 

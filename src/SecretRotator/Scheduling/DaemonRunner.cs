@@ -2,9 +2,11 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Quartz;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Kubernetes.Watching;
+using SecretRotator.Registries.Mirror;
 using SecretRotator.Telemetry;
 
 namespace SecretRotator.Scheduling;
@@ -12,7 +14,8 @@ namespace SecretRotator.Scheduling;
 /// <summary>
 /// The leader's work, from gaining the lease to losing it or shutting down: fetch every registry, list and watch
 /// namespaces, managed secrets and service accounts, one full pass over every (secret, namespace), then serve watch events
-/// from the queue with <c>settings.concurrency</c> workers.
+/// from the queue with <c>settings.concurrency</c> workers. Each mirror registry's source secret is watched by name from
+/// the start, so a change to it reaches every copy within seconds (<see cref="MirrorSourceSink"/>).
 /// </summary>
 public sealed partial class DaemonRunner(
     RotatorConfig config,
@@ -25,6 +28,7 @@ public sealed partial class DaemonRunner(
     WatchHealth health,
     IOptions<DaemonOptions> options,
     RotatorMetrics metrics,
+    ISchedulerFactory schedulers,
     TimeProvider time,
     ILoggerFactory loggers)
 {
@@ -39,12 +43,21 @@ public sealed partial class DaemonRunner(
         state.Clear();
         queue.Clear();
         var watchers = new List<Task>();
+        var resources = new List<string> { "namespaces", "secrets", "serviceaccounts" };
         try
         {
-            await Task.WhenAll(config.Registries.Select(r => refresher.RefreshAsync(r.Name, fanOut: false, noNewWork.Token)));
-
             var client = kubernetes.Client;
             var backoff = new WatchBackoff(options.Value.WatchBackoffInitial, options.Value.WatchBackoffMax, options.Value.WatchTimeout, Random.Shared);
+            // Mirror sources first: a change during the start-up fetch is then seen by their watch.
+            foreach (var source in MirrorSources.Of(config).GroupBy(m => (m.Source.Namespace, m.Source.Name)))
+            {
+                var watcher = Watcher(client, backoff, WatchSources.Secret(source.Key.Namespace, source.Key.Name),
+                    new MirrorSourceSink([.. source.Select(m => m.Registry)], schedulers));
+                resources.Add(watcher.Resource);
+                watchers.Add(Supervise(watcher.Resource, watcher.RunAsync(noNewWork.Token), noNewWork.Token));
+            }
+
+            await Task.WhenAll(config.Registries.Select(r => refresher.RefreshAsync(r.Name, fanOut: false, noNewWork.Token)));
             var namespaces = Watcher(client, backoff, WatchSources.Namespaces, new NamespaceSink(state, config, queue));
             var secrets = Watcher(client, backoff, WatchSources.ManagedSecrets, new SecretSink(state, config, queue));
             var accounts = Watcher(client, backoff, WatchSources.ServiceAccounts, new ServiceAccountSink(state, config, queue));
@@ -68,7 +81,7 @@ public sealed partial class DaemonRunner(
         }
         await noNewWork.CancelAsync();
         await Task.WhenAll(watchers);
-        foreach (var resource in new[] { "namespaces", "secrets", "serviceaccounts" }) health.Unregister(resource);
+        foreach (var resource in resources) health.Unregister(resource);
     }
 
     private async Task WorkAsync(CancellationToken leader, CancellationToken noNewWork)

@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using SecretRotator.Configuration;
+using Quartz;
 using SecretRotator.Kubernetes.Watching;
 
 namespace SecretRotator.Scheduling;
@@ -72,5 +73,24 @@ public sealed class ServiceAccountSink(ClusterState state, RotatorConfig config,
         if (!state.Synced || type == WatchEventType.Deleted || !state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns)) return;
         foreach (var target in config.Secrets.Where(t => t.ServiceAccounts.Contains(item.Metadata.Name) && ClusterState.Selects(t, ns)))
             await queue.EnqueueAsync(new ReconcileKey(target.Name, ns.Metadata.Name), cancellationToken);
+    }
+}
+
+/// <summary>
+/// A mirror registry's source secret: any change (or a relist, which may hide one) fires the Quartz job of every registry
+/// that copies it, which re-reads the source and fans the entries out to every target. The first list fires too, so a
+/// change between the start-up fetch and that list is not lost (one extra read of the source per leadership start).
+/// </summary>
+public sealed class MirrorSourceSink(IReadOnlyList<string> registries, ISchedulerFactory schedulers) : IWatchSink<V1Secret>
+{
+    public ValueTask ReplaceAsync(IList<V1Secret> items, CancellationToken cancellationToken) => FireAsync(cancellationToken);
+
+    public ValueTask ApplyAsync(WatchEventType type, V1Secret item, CancellationToken cancellationToken) => FireAsync(cancellationToken);
+
+    private async ValueTask FireAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        // The job disallows concurrent execution: a fire during a running fetch waits and fetches again afterwards.
+        foreach (var registry in registries) await scheduler.TriggerJob(RegistryRefresher.JobKey(registry), cancellationToken);
     }
 }

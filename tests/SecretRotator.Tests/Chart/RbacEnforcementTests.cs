@@ -97,6 +97,59 @@ public sealed class RbacEnforcementTests
     }
 
     [Fact]
+    public async Task Run_NamespacedMirror_ReadsOnlyItsSourceAndOnlyTheFallbackListsAreForbidden()
+    {
+        var rendered = await HelmChart.TemplateAsync("mirror-values.yaml");
+        var grants = RenderedRbac.Grants(rendered);
+        await using var harness = await RotatorHarness.StartAsync(HelmChart.Namespace, "team-a", "team-b");
+        harness.Api.AddSecret(new V1Secret
+        {
+            Metadata = new() { Name = "corp-pull", NamespaceProperty = HelmChart.Namespace },
+            Type = ManagedSecret.SecretType,
+            Data = new Dictionary<string, byte[]> { [ManagedSecret.DataKey] = """{"auths":{"registry.corp.example":{"username":"builder","password":"p"}}}"""u8.ToArray() },
+        });
+        harness.Api.Allow = r => RenderedRbac.Allows(grants, r);
+
+        var config = harness.WriteConfig(rendered.ConfigYaml);
+
+        var run = await harness.RunCliAsync("run", "--config", config);
+        var source = harness.Api.GetSecret(HelmChart.Namespace, "corp-pull")!;
+        source.Data[ManagedSecret.DataKey] = """{"auths":{"registry.corp.example":{"username":"builder","password":"rotated"}}}"""u8.ToArray();
+        harness.Api.ReplaceSecret(source);
+        var rotated = await harness.RunCliAsync("run", "--config", config);
+
+        Assert.True(run.ExitCode == CliApp.ExitOk, run.ToString());
+        Assert.True(rotated.ExitCode == CliApp.ExitOk, rotated.ToString());
+        Assert.Equal("rotated", DockerConfigJson.TryParse(harness.Api.GetSecret("team-a", "corp-pull")!.Data[ManagedSecret.DataKey])!["registry.corp.example"].Password);
+        Assert.NotNull(harness.Api.GetSecret("team-b", "corp-pull"));
+        Assert.Contains(harness.Api.Journal, r => r is { Verb: "get", Resource: "secrets", Namespace: HelmChart.Namespace, Name: "corp-pull", StatusCode: 200 });
+        var forbidden = harness.Api.Journal.Where(r => r.StatusCode == 403).ToList();
+        Assert.All(forbidden, r => Assert.True(r is { Verb: "list", Namespace: null, Resource: "secrets" or "serviceaccounts" }, Describe(r)));
+        AssertEveryGrantUsed(grants, harness.Api.Journal);
+        Assert.False(RenderedRbac.Allows(grants, new KubeRequestInfo("GET", "", "", "get", "secrets", HelmChart.Namespace, "other")),
+            "the source Role must name only the mirrored Secret");
+    }
+
+    [Fact]
+    public async Task Template_NamespacedDaemonMirror_SourceRoleGetListWatchOnThatSecretAsTheToolSays()
+    {
+        var result = await HelmChart.TemplateRawAsync("-f", Path.Combine(HelmChart.Directory, "ci", "mirror-values.yaml"), "--set", "mode=daemon");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var rendered = Rendered.Parse(result.Stdout);
+        using var pod = PodView.Of(rendered);
+        var config = ChartRbacTests.LoadConfig(pod.WriteConfig(rendered.ConfigYaml));
+
+        var expected = RbacRules.For(config, RbacScope.Namespaced, daemon: true);
+
+        Assert.Equal(RenderedRbac.Canonical(expected), RenderedRbac.Canonical(RenderedRbac.Grants(rendered)));
+        var source = Assert.Single(RenderedRbac.Grants(rendered), g => g.Namespace == HelmChart.Namespace);
+        var rule = Assert.Single(source.Rules);
+        Assert.Equal(["corp-pull"], rule.ResourceNames);
+        Assert.Equal(["get", "list", "watch"], rule.Verbs);
+        Assert.True(RenderedRbac.Allows([source], new KubeRequestInfo("GET", "", "", "watch", "secrets", HelmChart.Namespace, "corp-pull")));
+    }
+
+    [Fact]
     public async Task Run_GrantWithoutServiceAccountUpdate_FailsForbidden()
     {
         // Proves the enforcement bites: the same config with one verb removed fails with reason forbidden.

@@ -22,10 +22,17 @@ internal static class RenderedRbac
             $"{g.Namespace ?? "(cluster)"} groups=[{Join(r.ApiGroups)}] resources=[{Join(r.Resources)}] verbs=[{Join(r.Verbs)}] names=[{Join(r.ResourceNames)}]"))
             .Order(StringComparer.Ordinal);
 
+    /// <summary>Every rendered ClusterRole and Role, the daemon's leader-election Role included.</summary>
+    public static IReadOnlyList<RbacGrant> AllGrants(Rendered rendered) =>
+    [
+        .. rendered.Of<V1ClusterRole>().Select(r => new RbacGrant(null, [.. r.Rules])),
+        .. rendered.Of<V1Role>().Select(r => new RbacGrant(r.Metadata.NamespaceProperty, [.. r.Rules])),
+    ];
+
     /// <summary>Does RBAC with these grants allow the request? (resourceNames restrict by name; Roles never grant cluster-scoped requests.)</summary>
     public static bool Allows(IReadOnlyList<RbacGrant> grants, KubeRequestInfo request) =>
         grants.Any(g => (g.Namespace is null || (request.Resource != "namespaces" && g.Namespace == request.Namespace))
-            && g.Rules.Any(r => r.ApiGroups.Contains("") && r.Resources.Contains(request.Resource) && r.Verbs.Contains(request.Verb)
+            && g.Rules.Any(r => r.ApiGroups.Contains(request.Resource == "leases" ? "coordination.k8s.io" : "") && r.Resources.Contains(request.Resource) && r.Verbs.Contains(request.Verb)
                 && (r.ResourceNames is null || (request.Name is not null && r.ResourceNames.Contains(request.Name)))));
 
     /// <summary>Every (resource, verb) the grants name, e.g. "secrets delete".</summary>

@@ -61,7 +61,8 @@ public sealed partial class DaemonHarness : IAsyncDisposable
     public const string Password = "s3cr3t-daemon-password";
 
     /// <summary>Starts a daemon; it runs until disposed or <see cref="RunningDaemon.StopAsync"/>.</summary>
-    public RunningDaemon Start(string config, string identity = "daemon-a", bool leaderElect = false, Action<DaemonOptions>? timings = null)
+    public RunningDaemon Start(string config, string identity = "daemon-a", bool leaderElect = false, Action<DaemonOptions>? timings = null,
+        string leaseNamespace = "kube-system", string leaseName = "secret-rotator")
     {
         var logs = new FakeLogCollector();
         var writes = new WriteCounter();
@@ -84,7 +85,7 @@ public sealed partial class DaemonHarness : IAsyncDisposable
             });
         });
         var exit = Task.Run(() => app.RunAsync(["daemon", "--config", config, "--port", "0", "--leader-elect", leaderElect ? "true" : "false",
-            "--lease-namespace", "kube-system"], stop.Token));
+            "--lease-namespace", leaseNamespace, "--lease-name", leaseName], stop.Token));
         var daemon = new RunningDaemon(exit, stop, logs, writes, stderr);
         _daemons.Add(daemon);
         return daemon;

@@ -45,6 +45,8 @@ public sealed partial class ResourceWatcher<T>(
 
     private readonly TaskCompletionSource _listed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    public string Resource => source.Resource;
+
     /// <summary>Completes after the first successful list has been handed to the sink.</summary>
     public Task FirstListed => _listed.Task;
 

@@ -3,7 +3,7 @@ using k8s.Models;
 
 namespace SecretRotator.Kubernetes.Watching;
 
-/// <summary>The three resources the daemon watches, cluster-wide.</summary>
+/// <summary>What the daemon watches: namespaces, managed secrets and service accounts cluster-wide; mirror sources by name.</summary>
 public static class WatchSources
 {
     private const int PageSize = 500;
@@ -35,6 +35,21 @@ public static class WatchSources
         }),
         (client, version, timeout, onError, ct) => client.CoreV1.WatchListServiceAccountForAllNamespacesAsync(allowWatchBookmarks: true,
             resourceVersion: version, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    /// <summary>
+    /// One Secret by name (a mirror registry's source: someone else's, without our label). The apiserver authorizes a list
+    /// or watch with the field selector metadata.name=NAME against RBAC resourceNames, so a Role can name just this Secret.
+    /// </summary>
+    public static WatchSource<V1Secret> Secret(string @namespace, string name) => new($"secret {@namespace}/{name}",
+        async (client, ct) =>
+        {
+            var list = await client.CoreV1.ListNamespacedSecretAsync(@namespace, fieldSelector: NameSelector(name), cancellationToken: ct);
+            return (list.Items, list.Metadata.ResourceVersion);
+        },
+        (client, version, timeout, onError, ct) => client.CoreV1.WatchListNamespacedSecretAsync(@namespace, allowWatchBookmarks: true,
+            fieldSelector: NameSelector(name), resourceVersion: version, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    private static string NameSelector(string name) => $"metadata.name={name}";
 
     private static string ManagedSelector => $"{ManagedSecret.ManagedByLabel}={ManagedSecret.ManagedByValue}";
 

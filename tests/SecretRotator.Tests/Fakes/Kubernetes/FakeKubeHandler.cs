@@ -238,6 +238,11 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
     private static Dictionary<string, string> LabelsOf(JsonObject obj) =>
         (obj["metadata"]?["labels"] as JsonObject)?.ToDictionary(p => p.Key, p => p.Value?.GetValue<string>() ?? "") ?? [];
 
+    private static string? ExactName(string? fieldSelector) =>
+        (fieldSelector ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => t.Split("==", 2) is [var f, var v] ? (f, v) : t.Split('=', 2) is [var f2, var v2] && !f2.EndsWith('!') ? (f2, v2) : ("", ""))
+            .Where(t => t.Item1 == "metadata.name").Select(t => t.Item2).FirstOrDefault();
+
     private static KubeRequestInfo Describe(HttpRequest request)
     {
         var path = request.Path.Value ?? "/";
@@ -281,6 +286,9 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
             ("DELETE", not null) => "delete",
             _ => request.Method.ToLowerInvariant(),
         };
+        // As the apiserver does: a list or watch for one name (fieldSelector metadata.name=NAME) carries that name, so
+        // RBAC resourceNames can allow it.
+        if (verb is "list" or "watch" && ExactName(request.Query["fieldSelector"]) is { } selected) name = selected;
         return new(request.Method, path, query, verb, plural, ns, name);
     }
 }
