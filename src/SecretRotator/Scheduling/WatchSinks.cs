@@ -1,7 +1,7 @@
 using k8s;
 using k8s.Models;
-using SecretRotator.Configuration;
 using Quartz;
+using SecretRotator.Configuration;
 using SecretRotator.Kubernetes.Watching;
 
 namespace SecretRotator.Scheduling;

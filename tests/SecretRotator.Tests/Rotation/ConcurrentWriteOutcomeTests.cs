@@ -24,8 +24,14 @@ public sealed class ConcurrentWriteOutcomeTests
         {
             // The other run's create lands just before ours.
             if (r.Verb == "create" && r.Resource == "secrets" && Interlocked.Exchange(ref raced, 1) == 0)
-                h.Api.AddSecret(new V1Secret { Metadata = new V1ObjectMeta { Name = "regcred", NamespaceProperty = "team-a", Labels = twin.Metadata.Labels,
-                    Annotations = twin.Metadata.Annotations }, Type = twin.Type, Data = twin.Data });
+                h.Api.AddSecret(new V1Secret
+                {
+                    Metadata = new V1ObjectMeta
+                    {
+                        Name = "regcred", NamespaceProperty = "team-a", Labels = twin.Metadata.Labels,
+                        Annotations = twin.Metadata.Annotations
+                    }, Type = twin.Type, Data = twin.Data
+                });
             return null;
         };
         h.Api.ClearJournal();
