@@ -58,6 +58,11 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
                 d.LeaseNamespace = parse.GetValue(o.LeaseNamespace) ?? LeaseNamespace(environment);
                 d.Identity = environment.Get("POD_NAME") ?? Environment.MachineName;
             });
+            // LoadConfigAsync set settings.qps/burst on the probe's limiter; the host has its own container, so its
+            // limiter (registered last, it wins) takes the same settings.
+            var rateLimit = new KubernetesRateLimit();
+            rateLimit.Configure(config.Settings.Qps, config.Settings.Burst);
+            builder.Services.AddSingleton(rateLimit);
         }
         var port = parse.GetValue(o.Port);
         if (port is < 0 or > 65535)
