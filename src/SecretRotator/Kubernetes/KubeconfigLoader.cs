@@ -3,7 +3,6 @@ using k8s;
 using k8s.Exceptions;
 using k8s.KubeConfigModels;
 using SecretRotator.Registries;
-using YamlDotNet.Serialization;
 
 namespace SecretRotator.Kubernetes;
 
@@ -12,7 +11,7 @@ namespace SecretRotator.Kubernetes;
 /// Every problem is one <see cref="KubeConfigException"/> line naming the file and what is wrong (never a stack
 /// trace or a model type name): unreadable YAML, a context, cluster or user that is not defined, a failing exec
 /// credential plugin (with the plugin's own stderr).
-/// The file is read with a plain YamlDotNet deserializer into the client library's own model: the library's reader goes
+/// The file is mapped by hand into the client library's own model (<see cref="KubeconfigYaml"/>): the library's reader goes
 /// through <c>KubernetesYaml</c>, whose set-up reflects over every API model type (hundreds of them) before reading a
 /// ten-line file, which was most of the tool's start-up. The library still interprets the result (contexts, exec and
 /// token auth, certificates relative to the file).
@@ -22,7 +21,6 @@ public static class KubeconfigLoader
     // The client library reports exec-plugin stderr only through a static event: builds are serialised so each
     // one hears only its own plugin.
     private static readonly Lock ExecGate = new();
-    private static readonly IDeserializer Deserializer = new DeserializerBuilder().IgnoreUnmatchedProperties().Build();
 
     public static KubernetesClientConfiguration Load(KubernetesConnectionOptions options, IEnvironmentVariables environment)
     {
@@ -52,8 +50,9 @@ public static class KubeconfigLoader
         K8SConfiguration? kubeconfig;
         try
         {
-            if (string.IsNullOrWhiteSpace(File.ReadAllText(path))) throw new KubeConfigException($"kubeconfig {path}: the file is empty");
-            using (var reader = File.OpenText(path)) kubeconfig = Deserializer.Deserialize<K8SConfiguration?>(reader);
+            var text = File.ReadAllText(path);
+            if (string.IsNullOrWhiteSpace(text)) throw new KubeConfigException($"kubeconfig {path}: the file is empty");
+            kubeconfig = KubeconfigYaml.Read(text);
             if (kubeconfig is not null) kubeconfig.FileName = Path.GetFullPath(path);
         }
         catch (KubeConfigException)

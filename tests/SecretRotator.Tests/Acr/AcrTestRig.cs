@@ -26,7 +26,7 @@ internal sealed class AcrTestRig : IAsyncDisposable
         Credentials = new AzureCredentialFactory(Environment) { Transport = TestCertificate.TrustingTransport() };
         EntraTokens = new EntraTokenCache(Time, new FakeLogger<EntraTokenCache>(Logs));
         Exchange = new AcrTokenExchange(new TestHttpClientFactory(), Time, new FakeLogger<AcrTokenExchange>(Logs)) { RetryDelay = TimeSpan.Zero };
-        Provider = new AcrRegistryProvider(Credentials, EntraTokens, Exchange, new FakeLogger<AcrRegistryProvider>(Logs));
+        Provider = new AcrRegistryProvider(new Lazy<AzureCredentialFactory>(Credentials), new Lazy<EntraTokenCache>(EntraTokens), Exchange, new FakeLogger<AcrRegistryProvider>(Logs));
     }
 
     public EntraFake Entra { get; }

@@ -52,7 +52,7 @@ public sealed class ProcessEnvironmentTests : IDisposable
     {
         var credentials = new AzureCredentialFactory(new ProcessEnvironmentVariables()) { Transport = Fakes.Azure.TestCertificate.TrustingTransport() };
         var cache = new EntraTokenCache(rig.Time, new Microsoft.Extensions.Logging.Testing.FakeLogger<EntraTokenCache>());
-        return new AcrRegistryProvider(credentials, cache, rig.Exchange, new Microsoft.Extensions.Logging.Testing.FakeLogger<AcrRegistryProvider>());
+        return new AcrRegistryProvider(new Lazy<AzureCredentialFactory>(credentials), new Lazy<EntraTokenCache>(cache), rig.Exchange, new Microsoft.Extensions.Logging.Testing.FakeLogger<AcrRegistryProvider>());
     }
 
     [Fact]

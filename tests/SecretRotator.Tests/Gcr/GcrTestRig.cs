@@ -17,7 +17,7 @@ internal sealed class GcrTestRig : IAsyncDisposable
     {
         Google = google;
         KeyFile = WriteFile("key.json", google.KeyFileJson());
-        Provider = new GcrRegistryProvider(new GoogleCredentialLoader(Environment), Time, new FakeLogger<GcrRegistryProvider>(Logs));
+        Provider = new GcrRegistryProvider(new Lazy<GoogleCredentialLoader>(new GoogleCredentialLoader(Environment)), Time, new FakeLogger<GcrRegistryProvider>(Logs));
     }
 
     public GoogleFake Google { get; }

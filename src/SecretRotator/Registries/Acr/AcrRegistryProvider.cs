@@ -8,8 +8,8 @@ namespace SecretRotator.Registries.Acr;
 /// exchanged for an ACR refresh token, which docker uses as password with the all-zero username.
 /// </summary>
 public sealed partial class AcrRegistryProvider(
-    AzureCredentialFactory credentials,
-    EntraTokenCache entraTokens,
+    Lazy<AzureCredentialFactory> credentials,
+    Lazy<EntraTokenCache> entraTokens,
     AcrTokenExchange exchange,
     ILogger<AcrRegistryProvider> logger) : IRegistryProvider
 {
@@ -25,8 +25,8 @@ public sealed partial class AcrRegistryProvider(
     public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
     {
         var options = (AcrRegistryOptions)registry.Options;
-        var signIn = credentials.Resolve(registry.Name, options);
-        var accessToken = await entraTokens.GetTokenAsync(signIn, options.Scope, registry.Name, cancellationToken);
+        var signIn = credentials.Value.Resolve(registry.Name, options);
+        var accessToken = await entraTokens.Value.GetTokenAsync(signIn, options.Scope, registry.Name, cancellationToken);
 
         // The exchange wants the tenant; identities that do not name one carry it in the token's tid claim.
         var tenant = signIn.TenantId ?? JwtClaims.TryReadString(accessToken.Token, "tid");

@@ -10,6 +10,7 @@ public static class AcrServiceCollectionExtensions
     {
         services.TryAddSingleton<IEnvironmentVariables, ProcessEnvironmentVariables>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddDeferredServices();
         services.AddSingleton<AzureCredentialFactory>();
         services.AddSingleton<EntraTokenCache>();
         services.AddSingleton<AcrTokenExchange>();

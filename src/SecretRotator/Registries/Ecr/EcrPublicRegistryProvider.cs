@@ -8,7 +8,7 @@ namespace SecretRotator.Registries.Ecr;
 /// us-east-1, so requests are always signed there whatever region the workload runs in.
 /// </summary>
 public sealed class EcrPublicRegistryProvider(
-    AwsCredentialChain credentials,
+    Lazy<AwsCredentialChain> credentials,
     AwsTokenClient client,
     AwsEnvironment environment,
     TimeProvider time,
@@ -30,7 +30,7 @@ public sealed class EcrPublicRegistryProvider(
         if (options.AssumeRole is { } role) EcrLog.AssumingRole(logger, registry.Name, role.RoleArn, role.SessionName);
 
         var started = time.GetTimestamp();
-        var signing = await credentials.GetAsync(registry.Name, options.AssumeRole, cancellationToken);
+        var signing = await credentials.Value.GetAsync(registry.Name, options.AssumeRole, cancellationToken);
         using var answer = await client.CallAsync(
             new AwsTokenCall(registry.Name, Service, Target, EcrEndpoints.PublicRegion, endpoint, signing), cancellationToken);
 

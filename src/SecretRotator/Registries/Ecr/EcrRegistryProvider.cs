@@ -8,7 +8,7 @@ namespace SecretRotator.Registries.Ecr;
 /// the principal may read in that region, so it is written once per configured account host.
 /// </summary>
 public sealed class EcrRegistryProvider(
-    AwsCredentialChain credentials,
+    Lazy<AwsCredentialChain> credentials,
     AwsTokenClient client,
     AwsEnvironment environment,
     TimeProvider time,
@@ -32,7 +32,7 @@ public sealed class EcrRegistryProvider(
         if (options.AssumeRole is { } role) EcrLog.AssumingRole(logger, registry.Name, role.RoleArn, role.SessionName);
 
         var started = time.GetTimestamp();
-        var signing = await credentials.GetAsync(registry.Name, options.AssumeRole, cancellationToken);
+        var signing = await credentials.Value.GetAsync(registry.Name, options.AssumeRole, cancellationToken);
         using var answer = await client.CallAsync(new AwsTokenCall(registry.Name, Service, Target, options.Region, endpoint, signing), cancellationToken);
 
         if (!answer.RootElement.TryGetProperty("authorizationData", out var list) || list.ValueKind != System.Text.Json.JsonValueKind.Array || list.GetArrayLength() == 0)

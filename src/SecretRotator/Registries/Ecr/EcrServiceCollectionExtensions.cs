@@ -28,6 +28,7 @@ public static class EcrServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .RemoveAllLoggers();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddDeferredServices();
         services.TryAddSingleton(new EcrHttpOptions());
         services.TryAddSingleton(AwsEnvironment.Process);
         services.TryAddSingleton<IAwsBaseCredentials, DefaultAwsBaseCredentials>();

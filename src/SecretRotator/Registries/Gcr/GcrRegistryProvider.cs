@@ -9,7 +9,7 @@ namespace SecretRotator.Registries.Gcr;
 /// Google Container Registry and Artifact Registry: one OAuth access token (cloud-platform scope) from
 /// application default credentials, used as the password of <c>oauth2accesstoken</c> on every listed server.
 /// </summary>
-public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, TimeProvider time, ILogger<GcrRegistryProvider> logger) : IRegistryProvider
+public sealed partial class GcrRegistryProvider(Lazy<GoogleCredentialLoader> loader, TimeProvider time, ILogger<GcrRegistryProvider> logger) : IRegistryProvider
 {
     public const string AccessTokenUsername = "oauth2accesstoken";
 
@@ -22,7 +22,7 @@ public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, T
     public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
     {
         var options = (GcrRegistryOptions)registry.Options;
-        var signIn = await loader.LoadAsync(registry.Name, options, cancellationToken);
+        var signIn = await loader.Value.LoadAsync(registry.Name, options, cancellationToken);
 
         // expires_in counts from when the server answered; taking our clock before asking keeps the expiry
         // we record no later than the real one, measured on the same clock that decides refreshes.

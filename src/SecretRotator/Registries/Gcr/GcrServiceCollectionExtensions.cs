@@ -10,6 +10,7 @@ public static class GcrServiceCollectionExtensions
     {
         services.TryAddSingleton<IEnvironmentVariables, ProcessEnvironmentVariables>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddDeferredServices();
         services.AddSingleton<GoogleCredentialLoader>();
         services.AddSingleton<IRegistryProvider, GcrRegistryProvider>();
         return services;
