@@ -8,8 +8,6 @@ namespace SecretRotator.Cli;
 /// <summary>The two shapes of <c>status</c>: an aligned table for people, JSON for scripts.</summary>
 internal static class StatusOutput
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     public static async Task WriteTableAsync(TextWriter output, StatusReport report)
     {
         string[] header = ["NAMESPACE", "NAME", "REGISTRIES", "ROTATED AT", "EXPIRES IN", "STATE"];
@@ -36,7 +34,7 @@ internal static class StatusOutput
                 s.ExpiresAt is { } x ? (long)Math.Floor((x - report.Now).TotalSeconds) : null,
                 s.State.Label())).ToList(),
             report.Errors);
-        await output.WriteLineAsync(JsonSerializer.Serialize(document, Json).AsMemory(), cancellationToken);
+        await output.WriteLineAsync(JsonSerializer.Serialize(document, StatusJson.Default.StatusDocument).AsMemory(), cancellationToken);
     }
 
     /// <summary>"2h15m", "-10m" once expired, "never" for a secret whose tokens do not expire, "-" when unknown.</summary>
@@ -47,12 +45,12 @@ internal static class StatusOutput
         return left < TimeSpan.Zero ? "-" + Duration.Format(left.Negate()) : Duration.Format(left);
     }
 
-    private sealed record StatusDocument(
+    internal sealed record StatusDocument(
         [property: JsonPropertyName("now")] string Now,
         [property: JsonPropertyName("secrets")] IReadOnlyList<StatusLine> Secrets,
         [property: JsonPropertyName("errors")] IReadOnlyList<string> Errors);
 
-    private sealed record StatusLine(
+    internal sealed record StatusLine(
         [property: JsonPropertyName("namespace")] string Namespace,
         [property: JsonPropertyName("name")] string Name,
         [property: JsonPropertyName("registries")] IReadOnlyList<string> Registries,
@@ -61,3 +59,8 @@ internal static class StatusOutput
         [property: JsonPropertyName("expiresInSeconds")] long? ExpiresInSeconds,
         [property: JsonPropertyName("state")] string State);
 }
+
+/// <summary>Source-generated, so <c>status -o json</c> needs no reflection (Native AOT: docs/performance.md).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(StatusOutput.StatusDocument))]
+internal sealed partial class StatusJson : JsonSerializerContext;

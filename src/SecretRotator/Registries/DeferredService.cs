@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -9,7 +10,7 @@ namespace SecretRotator.Registries;
 /// <c>Lazy&lt;T&gt;</c>: a config without that registry type never loads the AWS, Azure or Google assemblies
 /// (start-up: docs/performance.md).
 /// </summary>
-public sealed class DeferredService<T>(IServiceProvider services) : Lazy<T>(services.GetRequiredService<T>)
+public sealed class DeferredService<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>(IServiceProvider services) : Lazy<T>(services.GetRequiredService<T>)
     where T : notnull;
 
 public static class DeferredServiceCollectionExtensions

@@ -79,7 +79,7 @@ public sealed partial class MirrorRegistryProvider(IKubernetesClientProvider kub
             foreach (var p in auths.EnumerateObject())
             {
                 if (p.Value.ValueKind != JsonValueKind.Object || DockerConfigJson.TryParse(Encoding.UTF8.GetBytes(
-                        $"{{\"auths\":{{{JsonSerializer.Serialize(p.Name)}:{p.Value.GetRawText()}}}}}")) is null)
+                        $"{{\"auths\":{{\"{JsonEncodedText.Encode(p.Name)}\":{p.Value.GetRawText()}}}}}")) is null)
                     return $"has an entry '{p.Name}' without a username and password (or auth) that can be copied";
             }
             return $"has an unreadable {key}";
