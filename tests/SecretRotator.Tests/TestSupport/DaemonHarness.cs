@@ -62,18 +62,19 @@ public sealed partial class DaemonHarness : IAsyncDisposable
 
     /// <summary>Starts a daemon; it runs until disposed or <see cref="RunningDaemon.StopAsync"/>.</summary>
     public RunningDaemon Start(string config, string identity = "daemon-a", bool leaderElect = false, Action<DaemonOptions>? timings = null,
-        string leaseNamespace = "kube-system", string leaseName = "secret-rotator")
+        string leaseNamespace = "kube-system", string leaseName = "secret-rotator", Action<IServiceCollection>? services = null)
     {
         var logs = new FakeLogCollector();
         var writes = new WriteCounter();
         var stop = new CancellationTokenSource();
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var app = new CliApp(stdout, stderr, services =>
+        var app = new CliApp(stdout, stderr, collection =>
         {
-            services.AddSingleton<IKubernetesClientProvider>(new FixedKubernetesClientProvider(Api.CreateClient(writes)));
-            services.AddLogging(b => b.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(new FakeLoggerProvider(logs)));
-            services.PostConfigure<DaemonOptions>(o =>
+            collection.AddSingleton<IKubernetesClientProvider>(new FixedKubernetesClientProvider(Api.CreateClient(writes)));
+            services?.Invoke(collection);
+            collection.AddLogging(b => b.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(new FakeLoggerProvider(logs)));
+            collection.PostConfigure<DaemonOptions>(o =>
             {
                 o.Identity = identity;
                 o.LeaseDuration = TimeSpan.FromSeconds(2);
