@@ -15,21 +15,24 @@ public sealed class DaemonLastSuccessTests
 {
     private const string Metric = "secret_rotator_last_success_timestamp_seconds";
 
+    /// <summary>One registry whose token lives 12 hours; resync every 10 s (the shortest staticRefreshInterval allowed).</summary>
+    private const string Config = """
+        registries:
+          - {name: twelve-hours, type: test-long-lived}
+        secrets:
+          - name: regcred
+            registries: [twelve-hours]
+            namespaces: {names: ["team-*"]}
+        settings: {staticRefreshInterval: 10s}
+        """;
+
     [Fact]
     public async Task Daemon_LongLivedToken_ConfirmsLastSuccessAtFirstPassAndEachResyncWithoutFetching()
     {
-        // Arrange: a registry whose token lives 12 hours; resync every 10 s (the shortest staticRefreshInterval allowed).
+        // Arrange
         await using var h = await DaemonHarness.StartAsync("team-a", "team-b");
         var provider = new LongLivedTokenProvider();
-        var config = h.WriteFile("config.yaml", """
-            registries:
-              - {name: twelve-hours, type: test-long-lived}
-            secrets:
-              - name: regcred
-                registries: [twelve-hours]
-                namespaces: {names: ["team-*"]}
-            settings: {staticRefreshInterval: 10s}
-            """);
+        var config = h.WriteFile("config.yaml", Config);
 
         // Act
         var daemon = h.Start(config, services: s => s.AddSingleton<IRegistryProvider>(provider));
@@ -50,15 +53,7 @@ public sealed class DaemonLastSuccessTests
         // Arrange: every secret create is refused (401), so no pass of the registry succeeds.
         await using var h = await DaemonHarness.StartAsync("team-a");
         h.Api.FaultHook = r => r.Verb == "create" && r.Resource == "secrets" ? Fakes.Kubernetes.KubeFault.Unauthorized() : null;
-        var config = h.WriteFile("config.yaml", """
-            registries:
-              - {name: twelve-hours, type: test-long-lived}
-            secrets:
-              - name: regcred
-                registries: [twelve-hours]
-                namespaces: {names: ["team-*"]}
-            settings: {staticRefreshInterval: 10s}
-            """);
+        var config = h.WriteFile("config.yaml", Config);
 
         // Act
         var daemon = h.Start(config, services: s => s.AddSingleton<IRegistryProvider>(new LongLivedTokenProvider()));
