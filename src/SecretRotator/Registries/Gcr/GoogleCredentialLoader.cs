@@ -3,8 +3,11 @@ using Google.Apis.Json;
 
 namespace SecretRotator.Registries.Gcr;
 
-/// <summary>A Google credential scoped for Artifact Registry, and how it was found (for messages).</summary>
-public sealed record GoogleSignIn(GoogleCredential Credential, string Description);
+/// <summary>
+/// A Google credential scoped for Artifact Registry and how it was found (for messages); with
+/// <paramref name="Impersonate"/>, its token is the caller of IAM generateAccessToken at <paramref name="IamEndpoint"/>.
+/// </summary>
+public sealed record GoogleSignIn(GoogleCredential Credential, string Description, string? Impersonate = null, Uri? IamEndpoint = null);
 
 /// <summary>
 /// Application default credentials, read the way Google's libraries do: a credential file named by the registry
@@ -26,49 +29,27 @@ public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
     public async Task<GoogleSignIn> LoadAsync(string registry, GcrRegistryOptions options, CancellationToken cancellationToken)
     {
         var file = options.CredentialsFile ?? env.Get("GOOGLE_APPLICATION_CREDENTIALS");
-        if (file is not null)
-            return FromParameters(registry, file, await ReadFileAsync(registry, file, options.Endpoint, cancellationToken), options);
-
-        var signIn = options.Endpoint is not null
-            ? new GoogleSignIn(new ComputeCredential(new ComputeCredential.Initializer(options.Endpoint.AbsoluteUri)).ToGoogleCredential(), $"the metadata server at {options.Endpoint}")
-            : await ApplicationDefaultAsync(registry, cancellationToken);
-        var scoped = signIn.Credential.CreateScoped(GcrRegistryOptions.Scope);
-        if (options.Impersonate is null) return signIn with { Credential = scoped };
-        try
+        var signIn = file is not null
+            ? FromParameters(file, await ReadFileAsync(registry, file, options.Endpoint, cancellationToken))
+            : options.Endpoint is not null
+                ? new GoogleSignIn(new ComputeCredential(new ComputeCredential.Initializer(options.Endpoint.AbsoluteUri)).ToGoogleCredential(), $"the metadata server at {options.Endpoint}")
+                : await ApplicationDefaultAsync(registry, cancellationToken);
+        // Impersonation is our own IAM call with this credential's token (IamCredentialsClient), whatever the source:
+        // GKE workload identity impersonating another service account works, and iamEndpoint is honoured everywhere.
+        return signIn with
         {
-            var impersonated = scoped.Impersonate(new ImpersonatedCredential.Initializer(options.Impersonate) { Scopes = [GcrRegistryOptions.Scope] });
-            return new GoogleSignIn(impersonated, $"{options.Impersonate} impersonated by {signIn.Description}");
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new RegistryException("auth_unavailable",
-                $"impersonate needs a service account key or user credentials as the source, not {signIn.Description}: {ex.Message}", ex);
-        }
+            Credential = signIn.Credential.CreateScoped(GcrRegistryOptions.Scope),
+            Impersonate = options.Impersonate,
+            IamEndpoint = options.Impersonate is null ? null : options.IamEndpoint ?? IamCredentialsClient.DefaultEndpoint,
+        };
     }
 
-    /// <summary>
-    /// A credential file, optionally wrapped for impersonation the way gcloud writes impersonated_service_account
-    /// files, which also lets the IAM endpoint be overridden.
-    /// </summary>
-    private static GoogleSignIn FromParameters(string registry, string file, JsonCredentialParameters parameters, GcrRegistryOptions options)
+    private static GoogleSignIn FromParameters(string file, JsonCredentialParameters parameters)
     {
-        var description = $"{parameters.Type} credentials from '{file}'";
-        if (options.Impersonate is not null)
-        {
-            var iam = options.IamEndpoint?.AbsoluteUri.TrimEnd('/') ?? "https://iamcredentials.googleapis.com";
-            parameters = new JsonCredentialParameters
-            {
-                Type = JsonCredentialParameters.ImpersonatedServiceAccountCredentialType,
-                ServiceAccountImpersonationUrl = $"{iam}/v1/projects/-/serviceAccounts/{Uri.EscapeDataString(options.Impersonate)}:generateAccessToken",
-                SourceCredential = parameters,
-            };
-            description = $"{options.Impersonate} impersonated by {description}";
-        }
         try
         {
             var json = NewtonsoftJsonSerializer.Instance.Serialize(parameters);
-            var credential = CredentialFactory.FromJson(json, parameters.Type);
-            return new GoogleSignIn(credential.CreateScoped(GcrRegistryOptions.Scope), description);
+            return new GoogleSignIn(CredentialFactory.FromJson(json, parameters.Type), $"{parameters.Type} credentials from '{file}'");
         }
         catch (InvalidOperationException ex)
         {
