@@ -23,6 +23,7 @@ public sealed class EcrPodIdentityRunTests(AwsFakesFixture fakes) : IAsyncLifeti
         _h = await RotatorHarness.StartAsync("default");
         fakes.PodIdentity.ExpectedAuthorization = _podToken;
         fakes.PodIdentity.Refusal = null;
+        fakes.PodIdentity.Unavailable = 0;
         _env = new AwsEnvironmentScope(new Dictionary<string, string>
         {
             ["AWS_REGION"] = "us-east-1",
@@ -99,10 +100,25 @@ public sealed class EcrPodIdentityRunTests(AwsFakesFixture fakes) : IAsyncLifeti
         Assert.Equal(1, result.ExitCode);
         var line = Assert.Single(result.Stdout.Split('\n'), l => l.StartsWith("registry prod-ecr: FAILED", StringComparison.Ordinal));
         Assert.Contains("(web_identity_rejected)", line, StringComparison.Ordinal);
-        Assert.Contains("HTTP 400", line, StringComparison.Ordinal);
+        Assert.Contains("HTTP 400: [7c0e2a4b", line, StringComparison.Ordinal);
         Assert.Contains("(InvalidTokenException): The service account token is not valid, fault: client", line, StringComparison.Ordinal);
         Assert.DoesNotContain(": : ", result.All, StringComparison.Ordinal);
         Assert.DoesNotContain(_podToken, result.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_PodIdentityAgentUnavailableTwice_RetriesAndWritesSecret()
+    {
+        fakes.PodIdentity.Unavailable = 2;
+        var before = fakes.PodIdentity.Requests.Count;
+
+        var result = await _h.RunCliAsync("run", "--config", Config());
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var calls = fakes.PodIdentity.Requests.Skip(before).ToList();
+        Assert.Equal(3, calls.Count);
+        Assert.NotNull(calls[^1].Issued);
+        Assert.Equal(2, _h.Logs.GetSnapshot().Count(r => r.Id.Id == 2007 && r.Message.Contains("HTTP 503", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -86,9 +86,9 @@ public sealed class ContainerCredentialsProvider(ContainerCredentialsEndpoint en
             403 => "access_denied",
             _ => AwsErrors.Reason(null, status),
         };
-        var detail = code is not null ? $"{code}{(message is null ? "" : $": {message}")}" : Shorten(body);
+        var detail = code is not null ? $" {code}{(message is null ? "" : $": {message}")}" : $": {Shorten(body)}";
         EcrLog.ContainerCredentialsRefused(logger, name, status, code ?? "-", reason);
-        return new RegistryException(reason, $"the {name} refused the credentials request: HTTP {status} {detail}");
+        return new RegistryException(reason, $"the {name} refused the credentials request: HTTP {status}{detail}");
     }
 
     private static (AWSCredentials, DateTimeOffset) Parse(string name, string body)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -37,18 +37,19 @@ public sealed partial class IamCredentialsClient(IHttpClientFactory httpClients,
         var url = new Uri($"{iamEndpoint.AbsoluteUri.TrimEnd('/')}/v1/projects/-/serviceAccounts/{Uri.EscapeDataString(serviceAccount)}:generateAccessToken");
         var what = $"IAM generateAccessToken for {serviceAccount} at {iamEndpoint}";
         var http = httpClients.CreateClient(HttpClientName);
-        var body = new Dictionary<string, object>
+        // Serialised up front so the request has a Content-Length (JsonContent would be sent chunked).
+        var body = JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["scope"] = new[] { GcrRegistryOptions.Scope },
             ["lifetime"] = $"{(int)Lifetime.TotalSeconds}s",
-        };
+        });
 
         HttpResponseMessage response;
         try
         {
             response = await Pipeline(what).ExecuteAsync(async ct =>
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body) };
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", callerToken);
                 return await http.SendAsync(request, ct);
             }, cancellationToken);

@@ -27,6 +27,8 @@ public sealed class FakeContainerCredentialsServer : IAsyncDisposable
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(1);
     /// <summary>When set, a request with the right token is answered with this status, content type and body.</summary>
     public (int Status, string ContentType, string Body)? Refusal { get; set; }
+    /// <summary>How many of the next requests with the right token are answered 503 (the agent restarting).</summary>
+    public int Unavailable { get; set; }
 
     public static async Task<FakeContainerCredentialsServer> StartAsync(AwsTestKeys keys)
     {
@@ -42,6 +44,13 @@ public sealed class FakeContainerCredentialsServer : IAsyncDisposable
         {
             _requests.Enqueue((authorization, null));
             context.Response.StatusCode = 401;
+            return;
+        }
+        if (Unavailable > 0)
+        {
+            Unavailable--;
+            _requests.Enqueue((authorization, null));
+            context.Response.StatusCode = 503;
             return;
         }
         if (Refusal is { } refusal)
