@@ -186,6 +186,53 @@ public sealed class GcrRegistryProviderTests
     }
 
     [Fact]
+    public async Task GetCredentialAsync_GcloudImpersonatedFileDenied_FailsForbiddenWithIamMessage()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        const string target = "ci-puller@other-project.iam.gserviceaccount.com";
+        rig.Google.DeniedTargets.Add(target);
+        var file = rig.WriteFile("impersonated.json", rig.Google.ImpersonatedFileJson(target));
+
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => rig.Provider.GetCredentialAsync(rig.Registry($"servers: [gcr.io]\ncredentialsFile: {file}"), Ct));
+
+        Assert.Equal("forbidden", ex.Reason);
+        Assert.Contains(target, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("HTTP 403 PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetCredentialAsync_GcloudImpersonatedFile_MintsTokenWithSourceKeyToken()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        const string target = "ci-puller@other-project.iam.gserviceaccount.com";
+        var file = rig.WriteFile("impersonated.json", rig.Google.ImpersonatedFileJson(target));
+
+        var credential = await rig.Provider.GetCredentialAsync(rig.Registry($"servers: [gcr.io]\ncredentialsFile: {file}"), Ct);
+
+        var call = Assert.Single(rig.Google.ImpersonationRequests);
+        Assert.Equal(target, call.Target);
+        Assert.StartsWith("ya29.sa-", call.CallerToken, StringComparison.Ordinal);
+        Assert.StartsWith("ya29.impersonated-", credential.Entries[0].Password, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetCredentialAsync_FederationWithImpersonationUrlDenied_FailsForbiddenWithIamMessage()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        const string target = "ci-puller@other-project.iam.gserviceaccount.com";
+        rig.Google.DeniedTargets.Add(target);
+        var subjectTokenFile = rig.WriteFile("k8s-token", rig.Google.SubjectToken);
+        var file = rig.WriteFile("federation.json", rig.Google.ExternalAccountJson(subjectTokenFile, impersonate: target));
+
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => rig.Provider.GetCredentialAsync(rig.Registry($"servers: [gcr.io]\ncredentialsFile: {file}"), Ct));
+
+        Assert.Equal("forbidden", ex.Reason);
+        Assert.Contains("HTTP 403 PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("ya29.federated-", Assert.Single(rig.Google.ImpersonationRequests).CallerToken, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetCredentialAsync_FileOfUnknownType_FailsWithoutEchoingContent()
     {
         await using var rig = await GcrTestRig.StartAsync();

@@ -32,13 +32,13 @@ public sealed partial class GcrRegistryProvider(GoogleCredentialLoader loader, I
             throw new RegistryException("invalid_token", $"the token response from {signIn.Description} has no access_token or expires_in");
         var (accessToken, expiresAt, identity) = (token.AccessToken, requestedAt + TimeSpan.FromSeconds(seconds), signIn.Description);
 
-        if (signIn is { Impersonate: { } target, IamEndpoint: { } iamEndpoint })
+        foreach (var step in signIn.Chain)
         {
             var askedAt = time.GetUtcNow();
-            var minted = await iam.GenerateAccessTokenAsync(iamEndpoint, target, accessToken, cancellationToken);
+            var minted = await iam.GenerateAccessTokenAsync(step, accessToken, cancellationToken);
             // IAM's expireTime is on Google's clock; the lifetime we asked for bounds it on ours.
             var bound = askedAt + IamCredentialsClient.Lifetime;
-            (accessToken, expiresAt, identity) = (minted.AccessToken, minted.ExpireTime < bound ? minted.ExpireTime : bound, $"{target} impersonated by {signIn.Description}");
+            (accessToken, expiresAt, identity) = (minted.AccessToken, minted.ExpireTime < bound ? minted.ExpireTime : bound, $"{step.ServiceAccount} impersonated by {identity}");
         }
 
         LogCredential(logger, registry.Name, identity, options.Servers.Count, expiresAt);

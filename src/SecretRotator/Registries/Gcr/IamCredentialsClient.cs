@@ -13,6 +13,27 @@ namespace SecretRotator.Registries.Gcr;
 /// <summary>A token IAM minted for another service account, and when IAM says it expires.</summary>
 public sealed record ImpersonatedToken(string AccessToken, DateTimeOffset ExpireTime);
 
+/// <summary>One generateAccessToken step: the service account, the URL to ask, and delegates as a credential file lists them.</summary>
+public sealed record IamImpersonation(string ServiceAccount, Uri Url, IReadOnlyList<string> Delegates)
+{
+    private const string Method = ":generateAccessToken";
+
+    /// <summary>The step for <c>impersonate:</c>, at <c>iamEndpoint:</c> (appended, not resolved: it may carry a path prefix).</summary>
+    public static IamImpersonation At(Uri iamEndpoint, string serviceAccount) =>
+        new(serviceAccount, new Uri($"{iamEndpoint.AbsoluteUri.TrimEnd('/')}/v1/projects/-/serviceAccounts/{Uri.EscapeDataString(serviceAccount)}{Method}"), []);
+
+    /// <summary>The step a credential file's <c>service_account_impersonation_url</c> names; null if it is not a URL.</summary>
+    public static IamImpersonation? FromUrl(string url, IEnumerable<string>? delegates)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http")) return null;
+        var path = Uri.UnescapeDataString(uri.AbsolutePath);
+        var start = path.LastIndexOf("/serviceAccounts/", StringComparison.Ordinal);
+        var account = start < 0 ? uri.AbsoluteUri : path[(start + "/serviceAccounts/".Length)..];
+        if (account.EndsWith(Method, StringComparison.Ordinal)) account = account[..^Method.Length];
+        return new IamImpersonation(account, uri, delegates?.ToList() ?? []);
+    }
+}
+
 /// <summary>
 /// IAM Credentials <c>generateAccessToken</c>, called with the source credential's access token as bearer: any source
 /// (key file, federation, user, metadata server) can impersonate, and the call goes to the configured IAM endpoint.
@@ -31,18 +52,19 @@ public sealed partial class IamCredentialsClient(IHttpClientFactory httpClients,
     /// <summary>First retry delay; doubled per attempt. Tests set it to zero.</summary>
     internal TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
-    public async Task<ImpersonatedToken> GenerateAccessTokenAsync(Uri iamEndpoint, string serviceAccount, string callerToken, CancellationToken cancellationToken)
+    public async Task<ImpersonatedToken> GenerateAccessTokenAsync(IamImpersonation step, string callerToken, CancellationToken cancellationToken)
     {
-        // Appended, not resolved: a private endpoint may carry a path prefix.
-        var url = new Uri($"{iamEndpoint.AbsoluteUri.TrimEnd('/')}/v1/projects/-/serviceAccounts/{Uri.EscapeDataString(serviceAccount)}:generateAccessToken");
-        var what = $"IAM generateAccessToken for {serviceAccount} at {iamEndpoint}";
+        var (serviceAccount, url) = (step.ServiceAccount, step.Url);
+        var what = $"IAM generateAccessToken for {serviceAccount} at {url.GetLeftPart(UriPartial.Authority)}";
         var http = httpClients.CreateClient(HttpClientName);
-        // Serialised up front so the request has a Content-Length (JsonContent would be sent chunked).
-        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        var fields = new Dictionary<string, object>
         {
             ["scope"] = new[] { GcrRegistryOptions.Scope },
             ["lifetime"] = $"{(int)Lifetime.TotalSeconds}s",
-        });
+        };
+        if (step.Delegates.Count > 0) fields["delegates"] = step.Delegates;
+        // Serialised up front so the request has a Content-Length (JsonContent would be sent chunked).
+        var body = JsonSerializer.Serialize(fields);
 
         HttpResponseMessage response;
         try

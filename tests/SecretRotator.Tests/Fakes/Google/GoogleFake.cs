@@ -114,13 +114,30 @@ public sealed class GoogleFake : IAsyncDisposable
     public string SubjectToken { get; init; } = "k8s-sa-token-" + Guid.NewGuid().ToString("N");
 
     /// <summary>A workload identity federation credential file reading its subject token from a file.</summary>
-    public string ExternalAccountJson(string subjectTokenFile) => JsonSerializer.Serialize(new Dictionary<string, object>
+    public string ExternalAccountJson(string subjectTokenFile, string? impersonate = null)
     {
-        ["type"] = "external_account",
-        ["audience"] = PoolAudience,
-        ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
-        ["token_url"] = new Uri(BaseAddress, "sts").AbsoluteUri,
-        ["credential_source"] = new Dictionary<string, string> { ["file"] = subjectTokenFile },
+        var file = new Dictionary<string, object>
+        {
+            ["type"] = "external_account",
+            ["audience"] = PoolAudience,
+            ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
+            ["token_url"] = new Uri(BaseAddress, "sts").AbsoluteUri,
+            ["credential_source"] = new Dictionary<string, string> { ["file"] = subjectTokenFile },
+        };
+        if (impersonate is not null) file["service_account_impersonation_url"] = ImpersonationUrl(impersonate);
+        return JsonSerializer.Serialize(file);
+    }
+
+    /// <summary>generateAccessToken here for <paramref name="serviceAccount"/>, as credential files write it.</summary>
+    public string ImpersonationUrl(string serviceAccount) => new Uri(BaseAddress, $"v1/projects/-/serviceAccounts/{serviceAccount}:generateAccessToken").AbsoluteUri;
+
+    /// <summary>What `gcloud auth application-default login --impersonate-service-account` writes, with the key file as source.</summary>
+    public string ImpersonatedFileJson(string serviceAccount) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["type"] = "impersonated_service_account",
+        ["service_account_impersonation_url"] = ImpersonationUrl(serviceAccount),
+        ["delegates"] = Array.Empty<string>(),
+        ["source_credentials"] = JsonSerializer.Deserialize<JsonElement>(KeyFileJson()),
     });
 
     private async Task StsExchangeAsync(HttpContext ctx)
