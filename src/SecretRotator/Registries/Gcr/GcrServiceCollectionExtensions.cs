@@ -11,6 +11,9 @@ public static class GcrServiceCollectionExtensions
         services.TryAddSingleton<IEnvironmentVariables, ProcessEnvironmentVariables>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GoogleCredentialLoader>();
+        services.AddSingleton<IamCredentialsClient>();
+        // No loggers: the request carries the caller's access token as bearer.
+        services.AddHttpClient(IamCredentialsClient.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30)).RemoveAllLoggers();
         services.AddSingleton<IRegistryProvider, GcrRegistryProvider>();
         return services;
     }
