@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;
@@ -185,5 +186,62 @@ public sealed class HungEndpointTests(AwsFakesFixture fakes)
         Assert.Contains($"registry ecr-prod: FAILED (timeout): no answer from {api.Http}/ within 2s (settings.timeout)", result.Stdout, StringComparison.Ordinal);
         Assert.Null(h.Api.GetSecret("default", "regcred"));
         Assert.DoesNotContain(AwsTestKeys.Base.SecretAccessKey, result.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_EcrApiRetriedAfter503ThenHangs_StillNamesTheApiEndpoint()
+    {
+        await using var h = await RotatorHarness.StartAsync("default");
+        var hold = new RequestHold();
+        hold.Enable();
+        var requests = 0;
+        await using var api = await LoopbackHost.StartAsync(async context =>
+        {
+            if (Interlocked.Increment(ref requests) > 1 && await hold.HoldAsync(context)) return;
+            context.Response.StatusCode = 503;
+            context.Response.ContentType = "application/x-amz-json-1.1";
+            await context.Response.WriteAsync("""{"__type":"ServiceUnavailableException","message":"try again"}""", context.RequestAborted);
+        }, cancellationToken: Ct);
+        h.Configure = services =>
+        {
+            services.AddSingleton<IAwsBaseCredentials>(FixedAwsCredentials.From(AwsTestKeys.Base));
+            services.AddSingleton(new EcrHttpOptions { RetryDelay = TimeSpan.Zero });
+        };
+        var config = h.WriteConfig(EcrConfig.Replace("accounts: [\"111122223333\"]", $"accounts: [\"111122223333\"]\n    endpoint: {api.BaseAddress}", StringComparison.Ordinal));
+        try
+        {
+            var result = await UntilDeadlineAsync(h, hold.Held, "run", "--config", config);
+
+            Assert.True(result.ExitCode == 1, result.ToString());
+            Assert.Equal(2, requests);
+            Assert.Contains($"registry ecr-prod: FAILED (timeout): no answer from {api.BaseAddress} within 2s (settings.timeout)", result.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            hold.Release();
+        }
+    }
+
+    [Fact]
+    public async Task Render_InterruptedWhileAFetchHangs_Exits1WithOneLineAndPrintsNothing()
+    {
+        await using var h = await RotatorHarness.StartAsync("default");
+        await using var agent = new SilentEndpoint();
+        using var env = new AwsEnvironmentScope(new Dictionary<string, string>
+        {
+            ["AWS_REGION"] = "us-east-1",
+            ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = $"{agent.Http}/v1/credentials",
+            ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "pod-identity-token",
+        });
+        using var sigterm = new CancellationTokenSource();
+
+        var running = h.RunCliUntilAsync(sigterm.Token, "render", "--config", h.WriteConfig(EcrConfig.Replace("2s", "5m", StringComparison.Ordinal)));
+        await Task.WhenAny(agent.Connected, running).WaitAsync(Wait, Ct);
+        await sigterm.CancelAsync();
+        var result = await running.WaitAsync(Wait, Ct);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("error: interrupted; nothing rendered", result.Stderr.Trim());
+        Assert.Equal("", result.Stdout);
     }
 }
