@@ -49,7 +49,8 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
     /// </summary>
     public async Task<FetchResult> FetchOneAsync(RegistryDefinition registry, bool verify, CancellationToken cancellationToken, FetchDeadline? deadline = null)
     {
-        using var requests = OutboundRequests.Watch(deadline?.Token ?? CancellationToken.None);
+        // Only under a deadline: the watch is what lets its message name the endpoint that hung.
+        using var requests = deadline is null ? null : OutboundRequests.Watch(deadline.Token);
         try
         {
             var credential = await _providers[registry.Type].GetCredentialAsync(registry, cancellationToken);
@@ -65,7 +66,7 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
         // Whatever the cut surfaced as (cancellation, or an SDK's wrapper around it), the deadline is the cause.
         catch (Exception e) when (deadline is { Token.IsCancellationRequested: true } && e is not k8s.Exceptions.KubeConfigException)
         {
-            return Failed(registry, "timeout", requests.DescribeTimeout(deadline.Timeout, "settings.timeout"));
+            return Failed(registry, "timeout", requests!.DescribeTimeout(deadline.Timeout, "settings.timeout"));
         }
         // A {secret:} source without any cluster connection is a usage error (exit 2), not a registry failure.
         catch (Exception e) when (e is not k8s.Exceptions.KubeConfigException && (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
