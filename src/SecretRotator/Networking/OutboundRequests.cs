@@ -6,14 +6,16 @@ namespace SecretRotator.Networking;
 /// Which HTTP requests a piece of work (one registry's fetch) still waits for, so that a deadline can name the
 /// endpoint that hung. Every HttpClient request in the process, including those the AWS, Azure and Google SDKs send
 /// through clients of their own, is an activity of the runtime's "System.Net.Http" source; one listener sees them
-/// all, and a request belongs to the <see cref="RequestWatch"/> current in the async flow that sent it. Requests sent
-/// outside any watch are not sampled, so they cost nothing.
+/// all, and a request belongs to the <see cref="RequestWatch"/> current in the async flow that sent it. The listener
+/// exists only while some watch does (the fetch phase): the API writes that follow never pass through it.
 /// </summary>
 public static class OutboundRequests
 {
     private const string HttpSource = "System.Net.Http";
     private static readonly AsyncLocal<RequestWatch?> Current = new();
-    private static readonly ActivityListener Listener = Listen();
+    private static readonly Lock Gate = new();
+    private static ActivityListener? _listener;
+    private static int _watches;
 
     /// <summary>
     /// Watches the requests this async flow sends until disposed. A request still unanswered when
@@ -21,10 +23,28 @@ public static class OutboundRequests
     /// </summary>
     public static RequestWatch Watch(CancellationToken deadline)
     {
-        GC.KeepAlive(Listener); // registered once, on first use
-        var watch = new RequestWatch(Current.Value, w => Current.Value = w, deadline);
+        lock (Gate)
+        {
+            if (_watches++ == 0) _listener = Listen();
+        }
+        var previous = Current.Value;
+        var watch = new RequestWatch(() =>
+        {
+            Current.Value = previous;
+            Unwatch();
+        }, deadline);
         Current.Value = watch;
         return watch;
+    }
+
+    private static void Unwatch()
+    {
+        lock (Gate)
+        {
+            if (--_watches > 0) return;
+            _listener?.Dispose();
+            _listener = null;
+        }
     }
 
     private static ActivityListener Listen()
@@ -46,17 +66,16 @@ public static class OutboundRequests
 public sealed class RequestWatch : IDisposable
 {
     private const string Property = "secret-rotator.request-watch";
+    private readonly Action _end;
     private readonly CancellationToken _deadline;
-    private readonly RequestWatch? _previous;
-    private readonly Action<RequestWatch?> _restore;
     private readonly List<Activity> _pending = [];
     private (string Endpoint, string Outcome)? _lastAnswer;
+    private int _disposed;
 
-    internal RequestWatch(RequestWatch? previous, Action<RequestWatch?> restore, CancellationToken deadline)
+    internal RequestWatch(Action end, CancellationToken deadline)
     {
+        _end = end;
         _deadline = deadline;
-        _previous = previous;
-        _restore = restore;
     }
 
     /// <summary>The endpoint of the oldest request still waiting for its response (or cut by the deadline), if any.</summary>
@@ -86,7 +105,10 @@ public sealed class RequestWatch : IDisposable
         return $"no answer within {limit}";
     }
 
-    public void Dispose() => _restore(_previous);
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _end();
+    }
 
     internal static RequestWatch? Of(Activity activity) => activity.GetCustomProperty(Property) as RequestWatch;
 
