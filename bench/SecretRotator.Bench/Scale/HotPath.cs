@@ -42,8 +42,8 @@ internal static class HotPath
         };
         var json = KubernetesJson.Serialize(list);
         Console.WriteLine($"in-process per-secret steps of a no-change pass, {secrets} managed secrets ({json.Length / 1024 / 1024.0:0.0} MB of LIST JSON), CPU of this process:");
-        Console.WriteLine("| step | cold (first pass, with JIT) | warm | warm per secret |");
-        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine("| step | cold (first pass, with JIT) | warm | warm per secret | warm: GCs gen0 / gen2, pause |");
+        Console.WriteLine("|---|---|---|---|---|");
         V1SecretList? decoded = null;
         Step("decode LIST JSON into V1Secret (KubernetesClient)", () => decoded = KubernetesJson.Deserialize<V1SecretList>(json), secrets);
         var bytes = System.Text.Encoding.UTF8.GetBytes(json);
@@ -87,8 +87,10 @@ internal static class HotPath
     private static void Step(string name, Action action, int count)
     {
         var cold = Cpu(action);
+        var (gen0, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var warm = Cpu(action);
-        Console.WriteLine($"| {name} | {cold.TotalMilliseconds:0} ms | {warm.TotalMilliseconds:0} ms | {warm.TotalMicroseconds / count:0.0} us |");
+        Console.WriteLine($"| {name} | {cold.TotalMilliseconds:0} ms | {warm.TotalMilliseconds:0} ms | {warm.TotalMicroseconds / count:0.0} us | " +
+            $"{GC.CollectionCount(0) - gen0} / {GC.CollectionCount(2) - gen2}, {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms |");
     }
 
     private static TimeSpan Cpu(Action action)
