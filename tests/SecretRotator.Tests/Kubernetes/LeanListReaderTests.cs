@@ -157,6 +157,15 @@ public sealed class LeanListReaderTests
     }
 
     [Fact]
+    public void Read_EnvelopeValueOfTheWrongType_ThrowsJsonExceptionAsTheTypedDecodeDoes()
+    {
+        const string json = """{"metadata":{"remainingItemCount":"7"},"items":[]}""";
+
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => KubernetesJson.Deserialize<V1SecretList>(json));
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Lean<V1SecretList>(json));
+    }
+
+    [Fact]
     public async Task List_ThroughFakeApiServerPaged_SameItemsAsTheLibraryClient()
     {
         await using var fake = await FakeKubeApiServer.StartAsync(cancellationToken: Ct);

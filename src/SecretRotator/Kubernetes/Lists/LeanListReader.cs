@@ -17,6 +17,19 @@ public static class LeanListReader
     /// <exception cref="JsonException">Malformed JSON, or an item even the typed decode rejects.</exception>
     public static object Read(Type type, byte[] json, int length)
     {
+        try
+        {
+            return ReadList(type, json, length);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            // A token of the wrong type in the envelope (e.g. a string remainingItemCount): reported as the typed decode would.
+            throw new JsonException($"cannot decode the {type.Name} response: {e.Message}", e);
+        }
+    }
+
+    private static object ReadList(Type type, byte[] json, int length)
+    {
         if (type == typeof(V1SecretList))
         {
             var list = new V1SecretList();
