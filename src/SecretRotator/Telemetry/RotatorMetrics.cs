@@ -49,8 +49,8 @@ public sealed class RotatorMetrics : IDisposable
     }
 
     /// <param name="outcome">One of <see cref="WriteOutcomes"/>.</param>
-    public void SecretWrite(string secret, string outcome) =>
-        _writes.Add(1, new KeyValuePair<string, object?>("secret", secret), new KeyValuePair<string, object?>("outcome", WriteOutcomes.Check(outcome)));
+    public void SecretWrite(string secret, string outcome, long count = 1) =>
+        _writes.Add(count, new KeyValuePair<string, object?>("secret", secret), new KeyValuePair<string, object?>("outcome", WriteOutcomes.Check(outcome)));
 
     /// <param name="reason">A short machine reason (e.g. a RegistryException reason), never free text.</param>
     public void SecretFailure(string secret, string @namespace, string reason) =>
