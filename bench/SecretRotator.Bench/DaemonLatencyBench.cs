@@ -4,10 +4,12 @@ using SecretRotator.Cli;
 using SecretRotator.Tests.Fakes.Kubernetes;
 
 /// <summary>
-/// `daemon-latency [served] [burst] [memoryNamespaces]`: the daemon as its own process (the real binary, real
+/// `daemon-latency [served] [burst] [memoryNamespaces] [qps]`: the daemon as its own process (the real binary, real
 /// KubernetesClient) against the loopback fake API server in this process. With <c>served</c> namespaces already
 /// served, creates <c>burst</c> namespaces at once and reports p50/p99 from namespace creation to its secret existing;
-/// then the daemon's resident memory once it serves <c>memoryNamespaces</c>.
+/// then the daemon's resident memory once it serves <c>memoryNamespaces</c>. <c>qps</c> (default 50, the product's
+/// default) is settings.qps, with burst twice that: the daemon's writes share that client-side limit, so a burst of
+/// N namespaces costs at least 2N / qps seconds.
 /// </summary>
 internal static class DaemonLatencyBench
 {
@@ -16,10 +18,13 @@ internal static class DaemonLatencyBench
         var served = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
         var burst = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
         var memoryNamespaces = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10_000;
-        Console.WriteLine($"secret-rotator daemon benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        Qps = args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : 50;
+        Console.WriteLine($"secret-rotator daemon benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, settings.qps {Qps}");
         await LatencyAsync(served, burst);
         await MemoryAsync(memoryNamespaces);
     }
+
+    private static double Qps { get; set; } = 50;
 
     private static async Task LatencyAsync(int served, int burst)
     {
@@ -84,7 +89,7 @@ internal static class DaemonLatencyBench
                 registries: [hub]
                 namespaces: {names: ["team-*", "burst-*"]}
                 serviceAccounts: [default]
-            settings: {concurrency: 16}
+            settings: {concurrency: 16, qps: {{Qps.ToString(CultureInfo.InvariantCulture)}}, burst: {{Math.Max(1, (int)(Qps * 2)).ToString(CultureInfo.InvariantCulture)}}}
             """);
         var server = api.Url.ToString().TrimEnd('/');
         File.WriteAllText(dir.File("kubeconfig"), $"""

@@ -12,7 +12,7 @@ if (args.FirstOrDefault() == "hotpath") { SecretRotator.Bench.Scale.HotPath.Run(
 
 // Measures the run pipeline end to end (real CLI, real KubernetesClient, loopback fake API server over HTTP)
 // and the hot pure function. Usage: dotnet run -c Release --project bench/SecretRotator.Bench -- [namespaces] [latencyMs]
-// Daemon: ... -- daemon-latency [served=1000] [burst=100] [memoryNamespaces=10000] (see DaemonLatencyBench.cs).
+// Daemon: ... -- daemon-latency [served=1000] [burst=100] [memoryNamespaces=10000] [qps=50] (see DaemonLatencyBench.cs).
 if (args is ["daemon-latency", .. var daemonArgs])
 {
     await DaemonLatencyBench.RunAsync(daemonArgs);

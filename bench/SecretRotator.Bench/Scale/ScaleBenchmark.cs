@@ -53,7 +53,13 @@ internal static class ScaleBenchmark
         var firstRun = await Checked(run, "first run", "run", "--config", config);
         var limit = TimeSpan.FromMilliseconds(firstRun.Writes * o.LatencyMs / (double)o.Concurrency);
         var noChange = new List<ToolRunResult>();
-        for (var i = 0; i < o.NoChangeRuns; i++) noChange.Add(await Checked(run, "no-change run", "run", "--config", config));
+        var baseline = new List<ToolRunResult>();
+        var baselineRun = o.BaselineTool is { } other ? new ToolRun(other, api, tokens, latency, run.Environment) : null;
+        for (var i = 0; i < o.NoChangeRuns; i++)
+        {
+            noChange.Add(await Checked(run, "no-change run", "run", "--config", config));
+            if (baselineRun is not null) baseline.Add(await Checked(baselineRun, "no-change run (baseline tool)", "run", "--config", config));
+        }
         File.WriteAllText(password, "rotated-password");
         tokens.Password = "ecr-password-2";
         var rotation = await Checked(run, "rotation (--force, every secret replaced)", "run", "--config", config, "--force");
@@ -69,6 +75,8 @@ internal static class ScaleBenchmark
         Console.WriteLine($"  first to last request (LIST pages: decode while the next page is fetched): {Ms(best.CpuAtLastRequest - best.CpuAtFirstRequest)} CPU");
         Console.WriteLine($"  after the last request (last page, decide, report, exit): {Ms(best.Cpu - best.CpuAtLastRequest)} CPU");
         Console.WriteLine($"  no-change CPU after start-up, all runs: {string.Join(", ", noChange.Select(r => Ms(r.Cpu - r.CpuAtFirstRequest)))}");
+        if (baseline.Count > 0)
+            Console.WriteLine($"  baseline tool ({o.BaselineTool}), interleaved: {string.Join(", ", baseline.Select(r => Ms(r.Cpu - r.CpuAtFirstRequest)))}");
         return 0;
     }
 

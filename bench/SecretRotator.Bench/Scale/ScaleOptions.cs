@@ -4,7 +4,7 @@ namespace SecretRotator.Bench.Scale;
 
 /// <summary>
 /// scale [--namespaces N] [--latency-ms L] [--concurrency C] [--qps Q] [--burst B] [--no-change-runs R]
-///       [--peer-namespaces P] [--tool PATH]
+///       [--peer-namespaces P] [--tool PATH] [--baseline-tool PATH]
 /// </summary>
 internal sealed record ScaleOptions
 {
@@ -19,6 +19,9 @@ internal sealed record ScaleOptions
     public int PeerNamespaces { get; init; } = 200;
     /// <summary>The binary to exec: an apphost, a published binary or a .dll (run with dotnet).</summary>
     public string? Tool { get; init; }
+    /// <summary>Another build to compare: each no-change run of the tool is followed by one of this binary against the same
+    /// cluster state, so both see the same machine load (A/B on a shared machine).</summary>
+    public string? BaselineTool { get; init; }
 
     public static ScaleOptions Parse(string[] args)
     {
@@ -37,6 +40,7 @@ internal sealed record ScaleOptions
                 "--no-change-runs" => o with { NoChangeRuns = Int() },
                 "--peer-namespaces" => o with { PeerNamespaces = Int() },
                 "--tool" => o with { Tool = Next() },
+                "--baseline-tool" => o with { BaselineTool = Next() },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

@@ -24,6 +24,8 @@ internal sealed record ToolRunResult(
 /// </summary>
 internal sealed class ToolRun(string tool, FakeKubeApiServer api, FakeTokenEndpoint tokens, TimeSpan latency, IReadOnlyDictionary<string, string> environment)
 {
+    public IReadOnlyDictionary<string, string> Environment => environment;
+
     public async Task<ToolRunResult> ExecAsync(params string[] args)
     {
         api.ClearJournal();

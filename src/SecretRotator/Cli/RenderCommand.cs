@@ -19,7 +19,8 @@ namespace SecretRotator.Cli;
 /// </summary>
 internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure, Func<string, string?> environment)
 {
-    public async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
+    /// <param name="shutdown">Ctrl-C / SIGTERM: nothing is printed but the reason.</param>
+    public async Task<int> ExecuteAsync(ParseResult parse, CancellationToken shutdown)
     {
         await using var services = CommandServices.Build(parse, o, configure, environment);
         var config = await CommandServices.LoadConfigAsync(services, parse.GetValue(o.Config), stderr);
@@ -29,12 +30,26 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
         var requested = parse.GetValue(o.Namespace) ?? [];
         var targets = config.Secrets.Where(s => only is null || s.Name == only).ToList();
 
+        // The same deadline as run: a cloud endpoint or API server that never answers ends render, named.
+        var timeout = config.Settings.Timeout;
+        using var deadline = new CancellationTokenSource(timeout, services.GetRequiredService<TimeProvider>());
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, shutdown);
+        var cancellationToken = linked.Token;
+
         var plan = new List<(SecretTarget Target, IReadOnlyList<string> Namespaces)>();
         foreach (var target in targets)
         {
+            using var requests = Networking.OutboundRequests.Watch(deadline.Token);
             try
             {
                 plan.Add((target, await NamespacesAsync(services, target, requested, cancellationToken)));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await stderr.WriteLineAsync(deadline.IsCancellationRequested
+                    ? $"error: secret {target.Name}: resolving its namespaces: {requests.DescribeTimeout(timeout, "settings.timeout")}"
+                    : "error: interrupted; nothing rendered");
+                return CliApp.ExitFailed;
             }
             catch (KubeConfigException e)
             {
@@ -51,7 +66,7 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
         var secrets = new List<V1Secret>();
         try
         {
-            var (fresh, results) = await services.GetRequiredService<CredentialFetcher>().FetchAsync(used, cancellationToken);
+            var (fresh, results) = await services.GetRequiredService<CredentialFetcher>().FetchAsync(used, cancellationToken, new FetchDeadline(timeout, deadline.Token));
             foreach (var failed in results.Values.Where(r => r.Error is not null))
                 await stderr.WriteLineAsync($"error: registry {failed.Registry}: {failed.Error}");
             if (results.Values.Any(r => r.Error is not null)) return CliApp.ExitFailed;
@@ -68,7 +83,12 @@ internal sealed class RenderCommand(CliOptions o, TextWriter stdout, TextWriter 
             await stderr.WriteLineAsync($"error: a {{secret:}} source needs the cluster: {e.Message}");
             return CliApp.ExitUsage;
         }
-        await stdout.WriteAsync((parse.GetValue(o.RenderOutput) == "json" ? Json(secrets) : Yaml(secrets)).AsMemory(), cancellationToken);
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("error: interrupted; nothing rendered");
+            return CliApp.ExitFailed;
+        }
+        await stdout.WriteAsync((parse.GetValue(o.RenderOutput) == "json" ? Json(secrets) : Yaml(secrets)).AsMemory(), shutdown);
         return CliApp.ExitOk;
     }
 

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using System.IO.Enumeration;
 
 namespace SecretRotator.Configuration;
 
@@ -20,10 +20,10 @@ public static class Glob
         return null;
     }
 
-    public static bool IsMatch(string glob, string value)
-    {
-        if (!IsPattern(glob)) return string.Equals(glob, value, StringComparison.Ordinal);
-        var regex = "^" + Regex.Escape(glob).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "\\z";
-        return Regex.IsMatch(value, regex, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-    }
+    /// <summary>'*' any run of characters except a line break, '?' exactly one (a validated glob holds nothing else special).
+    /// No allocation: a pass matches every listed namespace against every glob.</summary>
+    public static bool IsMatch(string glob, string value) =>
+        IsPattern(glob)
+            ? !value.Contains('\n', StringComparison.Ordinal) && FileSystemName.MatchesSimpleExpression(glob, value, ignoreCase: false)
+            : string.Equals(glob, value, StringComparison.Ordinal);
 }

@@ -19,13 +19,13 @@ public sealed class KubernetesClientProvider(KubernetesConnectionOptions options
 
     public IKubernetes Client => _client.Value;
 
-    private static k8s.Kubernetes Create(KubernetesConnectionOptions options, IEnumerable<DelegatingHandler> handlers, IEnvironmentVariables environment)
+    private static Lists.LeanListKubernetes Create(KubernetesConnectionOptions options, IEnumerable<DelegatingHandler> handlers, IEnvironmentVariables environment)
     {
         var config = KubeconfigLoader.Load(options, environment);
         // Each try is bounded by the retry handler and the run by settings.timeout; the client's own 100 s default
         // would otherwise cut the retry budget short.
         config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
-        return new k8s.Kubernetes(config, handlers.ToArray());
+        return new Lists.LeanListKubernetes(config, handlers.ToArray());
     }
 
     public void Dispose()

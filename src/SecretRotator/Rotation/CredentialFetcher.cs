@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
+using SecretRotator.Networking;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Verification;
 using SecretRotator.Telemetry;
@@ -9,6 +10,8 @@ namespace SecretRotator.Rotation;
 /// <summary>
 /// Fetches one credential per needed registry, concurrently; a failure is recorded, never thrown. With verify on
 /// (settings.verify), a credential the registry rejects is a failed fetch (reason verify_failed / verify_unreachable).
+/// A fetch cut by the deadline (settings.timeout) is a failed fetch with reason timeout that names the endpoint that
+/// did not answer.
 /// </summary>
 public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> providers, IRegistryVerifier verifier, RunRecorder recorder,
     ILogger<CredentialFetcher> logger)
@@ -17,14 +20,16 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
 
     /// <summary>Without verification (render: offline, nothing is written to a cluster).</summary>
     public Task<(Dictionary<string, RegistryCredential> Fresh, Dictionary<string, RegistryResult> Results)> FetchAsync(
-        IEnumerable<RegistryDefinition> registries, CancellationToken cancellationToken) =>
-        FetchAsync(registries, verify: false, cancellationToken);
+        IEnumerable<RegistryDefinition> registries, CancellationToken cancellationToken, FetchDeadline? deadline = null) =>
+        FetchAsync(registries, verify: false, cancellationToken, deadline);
 
     /// <param name="verify">Log in to each entry's registry before accepting the credential.</param>
+    /// <param name="cancellationToken">Cancelled by the deadline or on shutdown.</param>
+    /// <param name="deadline">When its token fires, each unfinished fetch fails with reason timeout instead of being cancelled.</param>
     public async Task<(Dictionary<string, RegistryCredential> Fresh, Dictionary<string, RegistryResult> Results)> FetchAsync(
-        IEnumerable<RegistryDefinition> registries, bool verify, CancellationToken cancellationToken)
+        IEnumerable<RegistryDefinition> registries, bool verify, CancellationToken cancellationToken, FetchDeadline? deadline = null)
     {
-        var tasks = registries.Select(async r => (r.Name, Result: await FetchOneAsync(r, verify, cancellationToken))).ToList();
+        var tasks = registries.Select(async r => (r.Name, Result: await FetchOneAsync(r, verify, cancellationToken, deadline))).ToList();
         var done = await Task.WhenAll(tasks);
         var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
         var results = new Dictionary<string, RegistryResult>(StringComparer.Ordinal);
@@ -38,11 +43,14 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
 
     /// <summary>
     /// Fetches (and with <paramref name="verify"/>, verifies) one registry's credential. A failure is returned, never
-    /// thrown, except cancellation of <paramref name="cancellationToken"/> and a {secret:} source without a cluster
-    /// (<see cref="k8s.Exceptions.KubeConfigException"/>). The token request is counted in the metrics.
+    /// thrown, except cancellation of <paramref name="cancellationToken"/> other than by <paramref name="deadline"/>,
+    /// and a {secret:} source without a cluster (<see cref="k8s.Exceptions.KubeConfigException"/>). The token request
+    /// is counted in the metrics.
     /// </summary>
-    public async Task<FetchResult> FetchOneAsync(RegistryDefinition registry, bool verify, CancellationToken cancellationToken)
+    public async Task<FetchResult> FetchOneAsync(RegistryDefinition registry, bool verify, CancellationToken cancellationToken, FetchDeadline? deadline = null)
     {
+        // Only under a deadline: the watch is what lets its message name the endpoint that hung.
+        using var requests = deadline is null ? null : OutboundRequests.Watch(deadline.Token);
         try
         {
             var credential = await _providers[registry.Type].GetCredentialAsync(registry, cancellationToken);
@@ -55,16 +63,25 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
             else LogFetchedNoExpiry(logger, registry.Name, registry.Type, servers);
             return new FetchResult(credential, new RegistryResult(registry.Name, Fetched: true, credential.ExpiresAt));
         }
+        // Whatever the cut surfaced as (cancellation, or an SDK's wrapper around it), the deadline is the cause.
+        catch (Exception e) when (deadline is { Token.IsCancellationRequested: true } && e is not k8s.Exceptions.KubeConfigException)
+        {
+            return Failed(registry, "timeout", requests!.DescribeTimeout(deadline.Timeout, "settings.timeout"));
+        }
         // A {secret:} source without any cluster connection is a usage error (exit 2), not a registry failure.
         catch (Exception e) when (e is not k8s.Exceptions.KubeConfigException && (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
         {
             // Any provider failure (SDK exceptions included) becomes a recorded failure: it reaches the
             // metrics, the summary and the exit code, and the registry's previous entries are kept.
-            var reason = e is RegistryException re ? re.Reason : "error";
-            recorder.TokenFailed(registry.Name);
-            LogFetchFailed(logger, registry.Name, reason, e.Message);
-            return new FetchResult(null, new RegistryResult(registry.Name, Fetched: false, null, e.Message, reason));
+            return Failed(registry, e is RegistryException re ? re.Reason : "error", e.Message);
         }
+    }
+
+    private FetchResult Failed(RegistryDefinition registry, string reason, string message)
+    {
+        recorder.TokenFailed(registry.Name);
+        LogFetchFailed(logger, registry.Name, reason, message);
+        return new FetchResult(null, new RegistryResult(registry.Name, Fetched: false, null, message, reason));
     }
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Registry {Registry} ({Type}): fetched credentials for {Servers}, valid until {ExpiresAt:O}")]
@@ -76,6 +93,9 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
     [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Registry {Registry} failed ({Reason}): {Error}")]
     private static partial void LogFetchFailed(ILogger logger, string registry, string reason, string error);
 }
+
+/// <summary>The deadline a fetch runs under (settings.timeout): its length, for the message, and the token it cancels.</summary>
+public sealed record FetchDeadline(TimeSpan Timeout, CancellationToken Token);
 
 /// <summary>One registry's fetch: the credential (null on failure) and what to report about it.</summary>
 public sealed record FetchResult(RegistryCredential? Credential, RegistryResult Result);

@@ -38,7 +38,7 @@ public sealed class RotationRunner(
         var plan = await planner.PlanAsync(config, options, early.Token);
         var (credentials, fetched, accounts) = plan.Interrupted
             ? ([], [], await AccountsOrEmptyAsync(accountsListing))
-            : await PrepareAsync(plan, accountsListing, early.Token);
+            : await PrepareAsync(plan, accountsListing, new FetchDeadline(config.Settings.Timeout, deadline.Token), early.Token);
         var context = new RunContext
         {
             Settings = config.Settings,
@@ -71,16 +71,19 @@ public sealed class RotationRunner(
         return report;
     }
 
-    /// <summary>Fetches the due credentials and waits for the service-account listing (cluster-wide passes only).</summary>
+    /// <summary>
+    /// Fetches the due credentials and waits for the service-account listing (cluster-wide passes only). A fetch cut by
+    /// the deadline is a registry failure (reason timeout, naming the endpoint that hung); one cut by shutdown is not.
+    /// </summary>
     private async Task<(Dictionary<string, RegistryCredential>, Dictionary<string, RegistryResult>, ServiceAccountIndex)> PrepareAsync(
-        RunPlan plan, Task<ServiceAccountIndex> accountsListing, CancellationToken cancellationToken)
+        RunPlan plan, Task<ServiceAccountIndex> accountsListing, FetchDeadline deadline, CancellationToken cancellationToken)
     {
         var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
         var fetched = new Dictionary<string, RegistryResult>(StringComparer.Ordinal);
         var accounts = new ServiceAccountIndex();
         try
         {
-            (fresh, fetched) = await fetcher.FetchAsync(plan.Due, plan.Config.Settings.Verify, cancellationToken);
+            (fresh, fetched) = await fetcher.FetchAsync(plan.Due, plan.Config.Settings.Verify, cancellationToken, deadline);
             accounts = await accountsListing;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 
@@ -25,12 +26,24 @@ public sealed class StoredSecretFacts
     /// <summary><c>sha256:</c> of the bytes, as in the content-hash annotation.</summary>
     public string Hash { get; }
 
+    // The LIST decode hands every namespace's copy of one content the same array (never changed once listed), so the
+    // array itself finds its facts without hashing a few KB per namespace. A few recent arrays by identity: no
+    // per-object bookkeeping when arrays are not shared (a watch cache), and at most this many small arrays held.
+    private sealed record Seen(byte[] Data, StoredSecretFacts Facts);
+    private static readonly Seen?[] Recent = new Seen?[64];
+
     public static StoredSecretFacts Of(byte[] data)
     {
-        if (Memo.TryGetValue(data, out var known)) return known;
-        if (Memo.Count >= MaxEntries) Memo.Clear();
-        // Keyed by a private copy: the caller's array belongs to a listed object we must not hold on to as a key.
-        return Memo.GetOrAdd(data.ToArray(), d => new StoredSecretFacts(DockerConfigJson.TryParse(d), SecretBuilder.Hash(d)));
+        var slot = RuntimeHelpers.GetHashCode(data) & (Recent.Length - 1);
+        if (Volatile.Read(ref Recent[slot]) is { } seen && ReferenceEquals(seen.Data, data)) return seen.Facts;
+        if (!Memo.TryGetValue(data, out var known))
+        {
+            if (Memo.Count >= MaxEntries) Memo.Clear();
+            // Keyed by a private copy: the caller's array belongs to a listed object we must not hold on to as a key.
+            known = Memo.GetOrAdd(data.ToArray(), d => new StoredSecretFacts(DockerConfigJson.TryParse(d), SecretBuilder.Hash(d)));
+        }
+        Volatile.Write(ref Recent[slot], new Seen(data, known));
+        return known;
     }
 
     private sealed class ByteContentComparer : IEqualityComparer<byte[]>

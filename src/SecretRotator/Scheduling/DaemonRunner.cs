@@ -68,8 +68,13 @@ public sealed partial class DaemonRunner(
             state.Synced = true;
 
             var keys = state.AllKeys().ToList();
+            var results = new System.Collections.Concurrent.ConcurrentBag<Rotation.TargetResult>();
             await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = config.Settings.Concurrency, CancellationToken = noNewWork.Token },
-                async (key, _) => await reconciler.ReconcileAsync(key, leader));
+                async (key, _) =>
+                {
+                    if (await reconciler.ReconcileAsync(key, leader) is { } result) results.Add(result);
+                });
+            refresher.RecordPass(results, time.GetUtcNow());
             status.FirstPassDone = true;
             LogFirstPass(_logger, keys.Count);
 

@@ -38,6 +38,13 @@ public sealed class RefreshPlanner(TimeSpan refreshBefore, TimeSpan staticRefres
         return next;
     }
 
+    /// <summary>
+    /// When the registry's job fires next: the planned fetch, or sooner a resync of its secrets from the cached credential,
+    /// so no registry goes longer than <c>staticRefreshInterval</c> without its secrets being checked (and its last-success
+    /// time confirmed) even when its token lives for hours.
+    /// </summary>
+    public DateTimeOffset NextFire(DateTimeOffset now, DateTimeOffset nextFetch) => nextFetch < now + staticRefreshInterval ? nextFetch : now + staticRefreshInterval;
+
     private TimeSpan AfterSuccess(DateTimeOffset now, DateTimeOffset? expiresAt)
     {
         if (expiresAt is not { } expiry) return staticRefreshInterval;

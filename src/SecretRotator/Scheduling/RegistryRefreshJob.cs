@@ -16,8 +16,12 @@ public sealed partial class RegistryRefreshJob(RegistryRefresher refresher, Lead
             return;
         }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leadership.Token);
-        await refresher.RefreshAsync(registry, fanOut: true, linked.Token);
+        // A manual firing (a mirror source changed) asks for a fetch even when the cached credential is not due.
+        var fetch = context.MergedJobDataMap.TryGetValue(FetchKey, out var asked) && asked is true;
+        await refresher.RefreshAsync(registry, fanOut: true, linked.Token, fetch);
     }
+
+    public const string FetchKey = "fetch";
 
     [LoggerMessage(EventId = 5302, Level = LogLevel.Debug, Message = "Registry {Registry}: not the leader, fetch skipped")]
     private static partial void LogSkipped(ILogger logger, string registry);

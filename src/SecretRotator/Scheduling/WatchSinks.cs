@@ -91,6 +91,7 @@ public sealed class MirrorSourceSink(IReadOnlyList<string> registries, ISchedule
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         // The job disallows concurrent execution: a fire during a running fetch waits and fetches again afterwards.
-        foreach (var registry in registries) await scheduler.TriggerJob(RegistryRefresher.JobKey(registry), cancellationToken);
+        foreach (var registry in registries)
+            await scheduler.TriggerJob(RegistryRefresher.JobKey(registry), new JobDataMap { [RegistryRefreshJob.FetchKey] = true }, cancellationToken);
     }
 }

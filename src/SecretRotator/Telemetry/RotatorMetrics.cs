@@ -38,7 +38,7 @@ public sealed class RotatorMetrics : IDisposable
         _runDuration = _meter.CreateHistogram(MetricNames.RunDuration, unit: "s", description: "Duration of one rotation pass.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RunDurationBuckets });
         _meter.CreateObservableGauge(MetricNames.TokenExpiry, () => Observe(_expiry), unit: "s", description: "Unix time at which the registry's current token expires.");
-        _meter.CreateObservableGauge(MetricNames.LastSuccess, () => Observe(_lastSuccess), unit: "s", description: "Unix time of the last run in which the registry's credential was fetched and written without failure.");
+        _meter.CreateObservableGauge(MetricNames.LastSuccess, () => Observe(_lastSuccess), unit: "s", description: "Unix time of the last pass that left every secret using the registry with a valid credential for it (fetched or carried over), without failure.");
         // Daemon only: nothing is observed until the daemon attaches its queue and elector, so `run` exports none of these.
         _watchRestarts = _meter.CreateCounter<long>(MetricNames.WatchRestarts, description: "Watch streams restarted, by resource and reason (closed, expired, error, disconnected, timeout, http_NNN, empty).");
         _watchEvents = _meter.CreateCounter<long>(MetricNames.WatchEvents, description: "Watch events received, by resource and type (added, modified, deleted).");
@@ -49,8 +49,8 @@ public sealed class RotatorMetrics : IDisposable
     }
 
     /// <param name="outcome">One of <see cref="WriteOutcomes"/>.</param>
-    public void SecretWrite(string secret, string outcome) =>
-        _writes.Add(1, new KeyValuePair<string, object?>("secret", secret), new KeyValuePair<string, object?>("outcome", WriteOutcomes.Check(outcome)));
+    public void SecretWrite(string secret, string outcome, long count = 1) =>
+        _writes.Add(count, new KeyValuePair<string, object?>("secret", secret), new KeyValuePair<string, object?>("outcome", WriteOutcomes.Check(outcome)));
 
     /// <param name="reason">A short machine reason (e.g. a RegistryException reason), never free text.</param>
     public void SecretFailure(string secret, string @namespace, string reason) =>

@@ -22,6 +22,12 @@ public sealed partial class RunRecorder(RotatorMetrics metrics, ILogger<RunRecor
     public void Target(TargetResult r)
     {
         if (r.Outcome is not (Outcome.MissingNamespace or Outcome.Pruned)) metrics.SecretWrite(r.Secret, r.Outcome.Label());
+        Failure(r);
+    }
+
+    /// <summary>The failure counter and log line of one target: a failure, or a missing namespace (logged only).</summary>
+    private void Failure(TargetResult r)
+    {
         if (r.Outcome.IsFailure()) metrics.SecretFailure(r.Secret, r.Namespace, r.Reason ?? r.Outcome.Label());
         if (r.Outcome.IsFailure()) LogTargetFailed(logger, r.Secret, r.Namespace, r.Reason ?? "", r.Message ?? "");
         else if (r.Outcome == Outcome.MissingNamespace) LogMissingNamespace(logger, r.Secret, r.Namespace);
@@ -31,7 +37,14 @@ public sealed partial class RunRecorder(RotatorMetrics metrics, ILogger<RunRecor
     /// <param name="targets">The secret targets of the pass: a registry's last-success time moves only when none of its secrets failed.</param>
     public void Pass(RunReport report, IReadOnlyList<SecretTarget> targets, DateTimeOffset now, TimeSpan duration)
     {
-        foreach (var r in report.Targets) Target(r);
+        // One counter update per (secret, outcome), not per target: a pass over 10,000 namespaces is 10,000 "unchanged".
+        var writes = new Dictionary<(string Secret, Outcome Outcome), long>();
+        foreach (var r in report.Targets)
+        {
+            if (r.Outcome is not (Outcome.MissingNamespace or Outcome.Pruned)) writes[(r.Secret, r.Outcome)] = writes.GetValueOrDefault((r.Secret, r.Outcome)) + 1;
+            Failure(r);
+        }
+        foreach (var ((secret, outcome), count) in writes) metrics.SecretWrite(secret, outcome.Label(), count);
         if (!report.DryRun)
         {
             foreach (var (name, result) in report.Registries)

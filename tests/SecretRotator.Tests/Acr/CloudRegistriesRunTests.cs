@@ -128,6 +128,43 @@ public sealed class CloudRegistriesRunTests : IAsyncLifetime
         Assert.Contains(expectedFetches == 2 ? "0 created, 2 updated" : "0 created, 0 updated, 2 unchanged", second.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Run_GcrImpersonationDenied_Exits1NamingIamMessageAndKeepsAcr()
+    {
+        const string target = "ci-puller@other-project.iam.gserviceaccount.com";
+        _google.DeniedTargets.Add(target);
+        var config = _h.WriteConfig($$"""
+            registries:
+              - name: acr
+                type: acr
+                server: myregistry.azurecr.io
+                auth: workload
+                endpoint: {{_acr.Endpoint}}
+              - name: gar
+                type: gcr
+                servers: [us-docker.pkg.dev]
+                impersonate: {{target}}
+                iamEndpoint: {{_google.BaseAddress}}
+            secrets:
+              - name: regcred
+                registries: [acr, gar]
+                namespaces:
+                  names: [default]
+            """);
+
+        var result = await _h.RunCliAsync("run", "--config", config);
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.Stdout.Split('\n'), l => l.StartsWith("registry gar: FAILED", StringComparison.Ordinal));
+        Assert.Contains("(forbidden)", line, StringComparison.Ordinal);
+        Assert.Contains($"generateAccessToken for {target}", line, StringComparison.Ordinal);
+        Assert.Contains("HTTP 403 PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied", line, StringComparison.Ordinal);
+        Assert.Contains("myregistry.azurecr.io", DockerConfigJson.TryParse(_h.Secret("default", "regcred").Data[ManagedSecret.DataKey])!.Keys);
+        foreach (var secretValue in _google.IssuedTokens.Append(_acr.IssuedRefreshTokens.Single()))
+            Assert.DoesNotContain(secretValue, result.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", result.All, StringComparison.Ordinal);
+    }
+
     private static string Password(V1Secret secret) =>
         DockerConfigJson.TryParse(secret.Data[ManagedSecret.DataKey])!.Values.First().Password;
 }

@@ -134,6 +134,105 @@ public sealed class GcrRegistryProviderTests
     }
 
     [Fact]
+    public async Task GetCredentialAsync_ImpersonationDenied_FailsForbiddenWithIamMessageAndStatus()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        const string target = "ci-puller@other-project.iam.gserviceaccount.com";
+        rig.Google.DeniedTargets.Add(target);
+
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => rig.Provider.GetCredentialAsync(rig.Registry(
+            $"servers: [gcr.io]\ncredentialsFile: {rig.KeyFile}\nimpersonate: {target}\niamEndpoint: {rig.Google.BaseAddress}"), Ct));
+
+        Assert.Equal("forbidden", ex.Reason);
+        Assert.Contains("HTTP 403 PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(target, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not contain a JSON object", ex.Message, StringComparison.Ordinal);
+        var caller = Assert.Single(rig.Google.ImpersonationRequests).CallerToken;
+        Assert.DoesNotContain(caller, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetCredentialAsync_ImpersonationCallerTokenRejected_FailsUnauthorizedWithIamMessage()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        var iam = await new Fakes.Google.GoogleFake().StartAsync();   // another Google: it never issued the caller's token
+        await using var _ = iam;
+
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => rig.Provider.GetCredentialAsync(rig.Registry(
+            $"servers: [gcr.io]\ncredentialsFile: {rig.KeyFile}\nimpersonate: ci@p.iam.gserviceaccount.com\niamEndpoint: {iam.BaseAddress}"), Ct));
+
+        Assert.Equal("unauthorized", ex.Reason);
+        Assert.Contains("HTTP 401 UNAUTHENTICATED: Request had invalid authentication credentials.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetCredentialAsync_MetadataServerWithImpersonate_CallsConfiguredIamEndpointWithMetadataToken()
+    {
+        // GKE workload identity, then a second service account: the metadata token is the caller of generateAccessToken.
+        await using var rig = await GcrTestRig.StartAsync();
+        const string target = "ci-puller@other-project.iam.gserviceaccount.com";
+
+        var credential = await rig.Provider.GetCredentialAsync(rig.Registry(
+            $"servers: [gcr.io]\nendpoint: {rig.Google.MetadataTokenUri}\nimpersonate: {target}\niamEndpoint: {rig.Google.BaseAddress}"), Ct);
+
+        var call = Assert.Single(rig.Google.ImpersonationRequests);
+        Assert.Equal(target, call.Target);
+        Assert.StartsWith("ya29.gke-", call.CallerToken, StringComparison.Ordinal);
+        Assert.Equal(["https://www.googleapis.com/auth/cloud-platform"], call.Scopes);
+        Assert.Equal("3600s", call.Lifetime);
+        Assert.StartsWith("ya29.impersonated-", credential.Entries[0].Password, StringComparison.Ordinal);
+        Assert.NotNull(credential.ExpiresAt);
+        Assert.True(credential.ExpiresAt <= rig.Google.LastImpersonatedExpiry, $"{credential.ExpiresAt:O} is after IAM's expireTime");
+    }
+
+    [Fact]
+    public async Task GetCredentialAsync_GcloudImpersonatedFileDenied_FailsForbiddenWithIamMessage()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        const string target = "ci-puller@other-project.iam.gserviceaccount.com";
+        rig.Google.DeniedTargets.Add(target);
+        var file = rig.WriteFile("impersonated.json", rig.Google.ImpersonatedFileJson(target));
+
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => rig.Provider.GetCredentialAsync(rig.Registry($"servers: [gcr.io]\ncredentialsFile: {file}"), Ct));
+
+        Assert.Equal("forbidden", ex.Reason);
+        Assert.Contains(target, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("HTTP 403 PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetCredentialAsync_GcloudImpersonatedFile_MintsTokenWithSourceKeyToken()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        const string target = "ci-puller@other-project.iam.gserviceaccount.com";
+        var file = rig.WriteFile("impersonated.json", rig.Google.ImpersonatedFileJson(target));
+
+        var credential = await rig.Provider.GetCredentialAsync(rig.Registry($"servers: [gcr.io]\ncredentialsFile: {file}"), Ct);
+
+        var call = Assert.Single(rig.Google.ImpersonationRequests);
+        Assert.Equal(target, call.Target);
+        Assert.StartsWith("ya29.sa-", call.CallerToken, StringComparison.Ordinal);
+        Assert.StartsWith("ya29.impersonated-", credential.Entries[0].Password, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetCredentialAsync_FederationWithImpersonationUrlDenied_FailsForbiddenWithIamMessage()
+    {
+        await using var rig = await GcrTestRig.StartAsync();
+        const string target = "ci-puller@other-project.iam.gserviceaccount.com";
+        rig.Google.DeniedTargets.Add(target);
+        var subjectTokenFile = rig.WriteFile("k8s-token", rig.Google.SubjectToken);
+        var file = rig.WriteFile("federation.json", rig.Google.ExternalAccountJson(subjectTokenFile, impersonate: target));
+
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => rig.Provider.GetCredentialAsync(rig.Registry($"servers: [gcr.io]\ncredentialsFile: {file}"), Ct));
+
+        Assert.Equal("forbidden", ex.Reason);
+        Assert.Contains("HTTP 403 PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("ya29.federated-", Assert.Single(rig.Google.ImpersonationRequests).CallerToken, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetCredentialAsync_FileOfUnknownType_FailsWithoutEchoingContent()
     {
         await using var rig = await GcrTestRig.StartAsync();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using SecretRotator.Configuration;
@@ -17,7 +18,9 @@ internal sealed class GcrTestRig : IAsyncDisposable
     {
         Google = google;
         KeyFile = WriteFile("key.json", google.KeyFileJson());
-        Provider = new GcrRegistryProvider(new Lazy<GoogleCredentialLoader>(new GoogleCredentialLoader(Environment)), Time, new FakeLogger<GcrRegistryProvider>(Logs));
+        var http = new ServiceCollection().AddHttpClient().BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
+        var iam = new IamCredentialsClient(http, Time, new FakeLogger<IamCredentialsClient>(Logs)) { RetryDelay = TimeSpan.Zero };
+        Provider = new GcrRegistryProvider(new Lazy<GoogleCredentialLoader>(new GoogleCredentialLoader(Environment)), iam, Time, new FakeLogger<GcrRegistryProvider>(Logs));
     }
 
     public GoogleFake Google { get; }

@@ -33,6 +33,39 @@ public sealed class ServiceAccountBatchTests
     }
 
     [Fact]
+    public async Task Run_AccountsWithFieldsTheRunDoesNotUse_ReplaceKeepsThemAndTheServersManagedFields()
+    {
+        await using var h = await RotatorHarness.StartAsync("team-a", "team-b");
+        foreach (var ns in new[] { "team-a", "team-b" })
+        {
+            var sa = h.Api.GetServiceAccount(ns, "default")!;
+            sa.Secrets = [new V1ObjectReference { Name = "default-token-x2f9k" }];
+            sa.AutomountServiceAccountToken = false;
+            sa.Metadata.Labels = new Dictionary<string, string> { ["team"] = ns };
+            // team-b's account has a field the lean LIST decode leaves to the library's typed decode.
+            if (ns == "team-b") sa.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = "owner", Uid = "u0" }];
+            h.Api.ReplaceServiceAccount(sa);
+        }
+
+        var result = await h.RunCliAsync("run", "--config", h.WriteTwoRegistryConfig("[\"team-*\"]", serviceAccounts: "[default]"));
+        Assert.Contains(h.Api.Journal, r => r.Verb == "list" && r.Resource == "serviceaccounts"); // held from the LIST, not read by GET
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(2, h.Api.CountRequests("update", "serviceaccounts"));
+        Assert.Equal(0, h.Api.CountRequests("get", "serviceaccounts"));
+        foreach (var ns in new[] { "team-a", "team-b" })
+        {
+            var sa = h.Api.GetServiceAccount(ns, "default")!;
+            Assert.Equal(["regcred"], sa.ImagePullSecrets.Select(r => r.Name));
+            Assert.Equal("default-token-x2f9k", Assert.Single(sa.Secrets).Name);
+            Assert.False(sa.AutomountServiceAccountToken);
+            Assert.Equal(ns, sa.GetLabel("team"));
+            Assert.NotEmpty(sa.Metadata.ManagedFields); // omitted by the client, kept by the server
+        }
+        Assert.Equal("owner", Assert.Single(h.Api.GetServiceAccount("team-b", "default")!.Metadata.OwnerReferences).Name);
+    }
+
+    [Fact]
     public async Task Run_BatchedServiceAccountUpdateConflicts_RereadsAndBothEntriesLand()
     {
         await using var h = await RotatorHarness.StartAsync("default");

@@ -20,6 +20,22 @@ public sealed class RefreshPlannerTests
     }
 
     [Fact]
+    public void NextFire_FetchHoursAway_ResyncsAfterStaticRefreshInterval()
+    {
+        var fire = _planner.NextFire(Now, nextFetch: Now.AddHours(11));
+
+        Assert.Equal(Now.AddMinutes(5), fire);
+    }
+
+    [Fact]
+    public void NextFire_FetchSoonerThanResync_FiresAtTheFetch()
+    {
+        var fire = _planner.NextFire(Now, nextFetch: Now.AddMinutes(2));
+
+        Assert.Equal(Now.AddMinutes(2), fire);
+    }
+
+    [Fact]
     public void Next_WithJitter_FiresEarlierButNeverLater()
     {
         var plain = _planner.Next(Now, new FetchOutcome(true, Now.AddHours(12), 0), null, jitter: 0);

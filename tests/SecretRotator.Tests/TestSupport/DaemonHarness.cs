@@ -62,18 +62,20 @@ public sealed partial class DaemonHarness : IAsyncDisposable
 
     /// <summary>Starts a daemon; it runs until disposed or <see cref="RunningDaemon.StopAsync"/>.</summary>
     public RunningDaemon Start(string config, string identity = "daemon-a", bool leaderElect = false, Action<DaemonOptions>? timings = null,
-        string leaseNamespace = "kube-system", string leaseName = "secret-rotator")
+        string leaseNamespace = "kube-system", string leaseName = "secret-rotator", Action<IServiceCollection>? services = null, bool viaKubeconfig = false)
     {
         var logs = new FakeLogCollector();
         var writes = new WriteCounter();
         var stop = new CancellationTokenSource();
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var app = new CliApp(stdout, stderr, services =>
+        var app = new CliApp(stdout, stderr, collection =>
         {
-            services.AddSingleton<IKubernetesClientProvider>(new FixedKubernetesClientProvider(Api.CreateClient(writes)));
-            services.AddLogging(b => b.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(new FakeLoggerProvider(logs)));
-            services.PostConfigure<DaemonOptions>(o =>
+            // viaKubeconfig: the product builds its own client (retry and rate-limit handlers included), as in a pod.
+            if (!viaKubeconfig) collection.AddSingleton<IKubernetesClientProvider>(new FixedKubernetesClientProvider(Api.CreateClient(writes)));
+            services?.Invoke(collection);
+            collection.AddLogging(b => b.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddProvider(new FakeLoggerProvider(logs)));
+            collection.PostConfigure<DaemonOptions>(o =>
             {
                 o.Identity = identity;
                 o.LeaseDuration = TimeSpan.FromSeconds(2);
@@ -84,12 +86,25 @@ public sealed partial class DaemonHarness : IAsyncDisposable
                 timings?.Invoke(o);
             });
         });
-        var exit = Task.Run(() => app.RunAsync(["daemon", "--config", config, "--port", "0", "--leader-elect", leaderElect ? "true" : "false",
-            "--lease-namespace", leaseNamespace, "--lease-name", leaseName], stop.Token));
+        string[] args = ["daemon", "--config", config, "--port", "0", "--leader-elect", leaderElect ? "true" : "false",
+            "--lease-namespace", leaseNamespace, "--lease-name", leaseName, .. viaKubeconfig ? ["--kubeconfig", WriteKubeconfig()] : Array.Empty<string>()];
+        var exit = Task.Run(() => app.RunAsync(args, stop.Token));
         var daemon = new RunningDaemon(exit, stop, logs, writes, stderr);
         _daemons.Add(daemon);
         return daemon;
     }
+
+    private string WriteKubeconfig() => WriteFile("kubeconfig.yaml", $$$"""
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - {name: fake, cluster: {server: "{{{Api.Url.ToString().TrimEnd('/')}}}"}}
+        contexts:
+        - {name: fake, context: {cluster: fake, user: fake}}
+        current-context: fake
+        users:
+        - {name: fake, user: {token: daemon-token}}
+        """);
 
     /// <summary>Polls <paramref name="condition"/> until true or the deadline; returns how long it took.</summary>
     public static async Task<TimeSpan> WaitUntilAsync(Func<bool> condition, TimeSpan within, string what)

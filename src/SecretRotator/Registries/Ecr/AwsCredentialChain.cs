@@ -11,16 +11,21 @@ public interface IAwsBaseCredentials
 }
 
 /// <summary>
-/// The AWS default chain: environment keys, IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE), EKS Pod Identity
-/// (AWS_CONTAINER_CREDENTIALS_FULL_URI), profiles, instance metadata. The resolver caches and notices changes.
+/// The AWS default chain: IRSA (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE), environment keys, profiles, EKS Pod
+/// Identity or ECS (AWS_CONTAINER_CREDENTIALS_*), instance metadata. The SDK picks the source in its order; when it
+/// picks the container endpoint, <see cref="ContainerCredentialsProvider"/> asks it instead, so that the agent's
+/// refusal reaches the user.
 /// </summary>
-public sealed class DefaultAwsBaseCredentials : IAwsBaseCredentials, IDisposable
+public sealed class DefaultAwsBaseCredentials(ContainerCredentialsProvider container) : IAwsBaseCredentials, IDisposable
 {
     private readonly DefaultAWSCredentialsIdentityResolver _resolver = new();
 
     // The SDK does not take a client config here: region and profile come from the environment.
-    public Task<AWSCredentials> ResolveAsync(CancellationToken cancellationToken) =>
-        _resolver.ResolveIdentityAsync(null, cancellationToken);
+    public async Task<AWSCredentials> ResolveAsync(CancellationToken cancellationToken)
+    {
+        var resolved = await _resolver.ResolveIdentityAsync(null, cancellationToken);
+        return resolved is GenericContainerCredentials ? await container.GetAsync(cancellationToken) : resolved;
+    }
 
     public void Dispose() => _resolver.Dispose();
 }
@@ -59,7 +64,7 @@ public sealed class AwsCredentialChain(IAwsBaseCredentials baseCredentials)
             var service = Innermost<AmazonServiceException>(e);
             var reason = service is null ? "credentials_failed" : AwsErrors.Reason(service.ErrorCode, (int)service.StatusCode);
             var what = role is null ? "resolving AWS credentials" : $"assuming role {role.RoleArn}";
-            var detail = service is null ? e.Message : $"{service.ErrorCode}: {service.Message}";
+            var detail = string.IsNullOrEmpty(service?.ErrorCode) ? (service ?? e).Message : $"{service.ErrorCode}: {service.Message}";
             throw new RegistryException(reason, $"{what} failed: {detail}", e);
         }
         return credentials;

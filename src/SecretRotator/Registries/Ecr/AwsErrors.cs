@@ -35,7 +35,7 @@ public static class AwsErrors
         "ExpiredTokenException" or "ExpiredToken" or "RequestExpired" => "expired_token",
         "UnrecognizedClientException" or "InvalidClientTokenId" or "InvalidSignatureException" or "SignatureDoesNotMatch"
             or "IncompleteSignature" or "MissingAuthenticationTokenException" or "MissingAuthenticationToken" => "invalid_credentials",
-        "InvalidIdentityToken" or "IDPRejectedClaim" or "IDPCommunicationError" => "web_identity_rejected",
+        "InvalidIdentityToken" or "IDPRejectedClaim" or "IDPCommunicationError" or "InvalidTokenException" => "web_identity_rejected",
         "InvalidParameterException" or "ValidationException" or "SerializationException" => "invalid_request",
         _ when IsThrottling(code) || status == 429 => "throttled",
         _ when status >= 500 => "server_error",
@@ -51,7 +51,7 @@ public static class AwsErrors
             using var doc = JsonDocument.Parse(body);
             if (doc.RootElement.ValueKind == JsonValueKind.Object)
             {
-                code = Text(doc.RootElement, "__type") ?? Text(doc.RootElement, "code");
+                code = Text(doc.RootElement, "__type") ?? Text(doc.RootElement, "code") ?? Text(doc.RootElement, "Code");
                 message = Text(doc.RootElement, "message") ?? Text(doc.RootElement, "Message");
             }
         }

@@ -22,4 +22,10 @@ internal static partial class EcrLog
 
     [LoggerMessage(2005, LogLevel.Warning, "Registry {Registry}: {Service} request failed to connect ({Error}); retry {Attempt} in {DelayMs} ms")]
     public static partial void RetryingTransport(ILogger logger, string registry, string service, string error, int attempt, long delayMs);
+
+    [LoggerMessage(2006, LogLevel.Warning, "The {Endpoint} refused the credentials request: HTTP {Status} {Code} (reason {Reason})")]
+    public static partial void ContainerCredentialsRefused(ILogger logger, string endpoint, int status, string code, string reason);
+
+    [LoggerMessage(2007, LogLevel.Warning, "The {Endpoint} failed ({Failure}); retry {Attempt} in {DelayMs} ms")]
+    public static partial void ContainerCredentialsRetrying(ILogger logger, string endpoint, string failure, int attempt, long delayMs);
 }

@@ -27,10 +27,17 @@ public static class EcrServiceCollectionExtensions
         services.AddHttpClient(AwsTokenClient.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .RemoveAllLoggers();
+        // The container credentials endpoint is called without a proxy, as the SDK does; no loggers: the request
+        // carries the Pod Identity token in its Authorization header.
+        services.AddHttpClient(ContainerCredentialsProvider.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false })
+            .RemoveAllLoggers();
         services.TryAddSingleton(TimeProvider.System);
         services.AddDeferredServices();
         services.TryAddSingleton(new EcrHttpOptions());
         services.TryAddSingleton(AwsEnvironment.Process);
+        services.TryAddSingleton<ContainerCredentialsEndpoint>();
+        services.TryAddSingleton<ContainerCredentialsProvider>();
         services.TryAddSingleton<IAwsBaseCredentials, DefaultAwsBaseCredentials>();
         services.TryAddSingleton<AwsCredentialChain>();
         services.TryAddSingleton<AwsTokenClient>();

@@ -7,7 +7,7 @@ namespace SecretRotator.Registries.Gcr;
 /// <param name="CredentialsFile">A credential JSON (service account key or external account); overrides GOOGLE_APPLICATION_CREDENTIALS.</param>
 /// <param name="Impersonate">Service account e-mail to impersonate with the loaded credential.</param>
 /// <param name="Endpoint">Token endpoint override: replaces the file's token_uri/token_url, or is the metadata server's token URL when no file is used.</param>
-/// <param name="IamEndpoint">Base URL of the IAM Credentials API used to impersonate from a credential file (private endpoints, tests).</param>
+/// <param name="IamEndpoint">Base URL of the IAM Credentials API used to impersonate, from any source (private endpoints, tests).</param>
 public sealed record GcrRegistryOptions(
     IReadOnlyList<string> Servers,
     string? CredentialsFile,

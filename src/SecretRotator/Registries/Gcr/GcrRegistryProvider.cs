@@ -9,7 +9,7 @@ namespace SecretRotator.Registries.Gcr;
 /// Google Container Registry and Artifact Registry: one OAuth access token (cloud-platform scope) from
 /// application default credentials, used as the password of <c>oauth2accesstoken</c> on every listed server.
 /// </summary>
-public sealed partial class GcrRegistryProvider(Lazy<GoogleCredentialLoader> loader, TimeProvider time, ILogger<GcrRegistryProvider> logger) : IRegistryProvider
+public sealed partial class GcrRegistryProvider(Lazy<GoogleCredentialLoader> loader, IamCredentialsClient iam, TimeProvider time, ILogger<GcrRegistryProvider> logger) : IRegistryProvider
 {
     public const string AccessTokenUsername = "oauth2accesstoken";
 
@@ -30,10 +30,19 @@ public sealed partial class GcrRegistryProvider(Lazy<GoogleCredentialLoader> loa
         var token = await RequestTokenAsync(registry.Name, signIn, cancellationToken);
         if (token.ExpiresInSeconds is not { } seconds || string.IsNullOrEmpty(token.AccessToken))
             throw new RegistryException("invalid_token", $"the token response from {signIn.Description} has no access_token or expires_in");
-        var expiresAt = requestedAt + TimeSpan.FromSeconds(seconds);
+        var (accessToken, expiresAt, identity) = (token.AccessToken, requestedAt + TimeSpan.FromSeconds(seconds), signIn.Description);
 
-        LogCredential(logger, registry.Name, signIn.Description, options.Servers.Count, expiresAt);
-        var entries = options.Servers.Select(s => new DockerAuthEntry(s, AccessTokenUsername, token.AccessToken)).ToList();
+        foreach (var step in signIn.Chain)
+        {
+            var askedAt = time.GetUtcNow();
+            var minted = await iam.GenerateAccessTokenAsync(step, accessToken, cancellationToken);
+            // IAM's expireTime is on Google's clock; the lifetime we asked for bounds it on ours.
+            var bound = askedAt + IamCredentialsClient.Lifetime;
+            (accessToken, expiresAt, identity) = (minted.AccessToken, minted.ExpireTime < bound ? minted.ExpireTime : bound, $"{step.ServiceAccount} impersonated by {identity}");
+        }
+
+        LogCredential(logger, registry.Name, identity, options.Servers.Count, expiresAt);
+        var entries = options.Servers.Select(s => new DockerAuthEntry(s, AccessTokenUsername, accessToken)).ToList();
         return new RegistryCredential(entries, expiresAt);
     }
 

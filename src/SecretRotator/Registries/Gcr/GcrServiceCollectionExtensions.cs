@@ -12,6 +12,9 @@ public static class GcrServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddDeferredServices();
         services.AddSingleton<GoogleCredentialLoader>();
+        services.AddSingleton<IamCredentialsClient>();
+        // No loggers: the request carries the caller's access token as bearer.
+        services.AddHttpClient(IamCredentialsClient.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30)).RemoveAllLoggers();
         services.AddSingleton<IRegistryProvider, GcrRegistryProvider>();
         return services;
     }

@@ -3,8 +3,12 @@ using Google.Apis.Json;
 
 namespace SecretRotator.Registries.Gcr;
 
-/// <summary>A Google credential scoped for Artifact Registry, and how it was found (for messages).</summary>
-public sealed record GoogleSignIn(GoogleCredential Credential, string Description);
+/// <summary>
+/// A Google credential scoped for Artifact Registry and how it was found (for messages). Its token is the registry
+/// password, or with <paramref name="Chain"/> the caller of the first IAM generateAccessToken step, whose token calls
+/// the next one.
+/// </summary>
+public sealed record GoogleSignIn(GoogleCredential Credential, string Description, IReadOnlyList<IamImpersonation> Chain);
 
 /// <summary>
 /// Application default credentials, read the way Google's libraries do: a credential file named by the registry
@@ -26,49 +30,52 @@ public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
     public async Task<GoogleSignIn> LoadAsync(string registry, GcrRegistryOptions options, CancellationToken cancellationToken)
     {
         var file = options.CredentialsFile ?? env.Get("GOOGLE_APPLICATION_CREDENTIALS");
-        if (file is not null)
-            return FromParameters(registry, file, await ReadFileAsync(registry, file, options.Endpoint, cancellationToken), options);
-
-        var signIn = options.Endpoint is not null
-            ? new GoogleSignIn(new ComputeCredential(new ComputeCredential.Initializer(options.Endpoint.AbsoluteUri)).ToGoogleCredential(), $"the metadata server at {options.Endpoint}")
-            : await ApplicationDefaultAsync(registry, cancellationToken);
-        var scoped = signIn.Credential.CreateScoped(GcrRegistryOptions.Scope);
-        if (options.Impersonate is null) return signIn with { Credential = scoped };
-        try
-        {
-            var impersonated = scoped.Impersonate(new ImpersonatedCredential.Initializer(options.Impersonate) { Scopes = [GcrRegistryOptions.Scope] });
-            return new GoogleSignIn(impersonated, $"{options.Impersonate} impersonated by {signIn.Description}");
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new RegistryException("auth_unavailable",
-                $"impersonate needs a service account key or user credentials as the source, not {signIn.Description}: {ex.Message}", ex);
-        }
+        var signIn = file is not null
+            ? FromParameters(file, await ReadFileAsync(registry, file, cancellationToken), options.Endpoint)
+            : options.Endpoint is not null
+                ? new GoogleSignIn(new ComputeCredential(new ComputeCredential.Initializer(options.Endpoint.AbsoluteUri)).ToGoogleCredential(), $"the metadata server at {options.Endpoint}", [])
+                : await ApplicationDefaultAsync(registry, cancellationToken);
+        // Impersonation is our own IAM call with this credential's token (IamCredentialsClient), whatever the source:
+        // GKE workload identity impersonating another service account works, and iamEndpoint is honoured everywhere.
+        var chain = options.Impersonate is { } target
+            ? [.. signIn.Chain, IamImpersonation.At(options.IamEndpoint ?? IamCredentialsClient.DefaultEndpoint, target)]
+            : signIn.Chain;
+        return signIn with { Credential = signIn.Credential.CreateScoped(GcrRegistryOptions.Scope), Chain = chain };
     }
 
     /// <summary>
-    /// A credential file, optionally wrapped for impersonation the way gcloud writes impersonated_service_account
-    /// files, which also lets the IAM endpoint be overridden.
+    /// A credential file. The impersonation a file asks for (gcloud's impersonated_service_account, an external
+    /// account's service_account_impersonation_url) is taken out and done by IamCredentialsClient too, so that IAM's
+    /// refusal is readable; the library signs in with what is left.
     /// </summary>
-    private static GoogleSignIn FromParameters(string registry, string file, JsonCredentialParameters parameters, GcrRegistryOptions options)
+    private static GoogleSignIn FromParameters(string file, JsonCredentialParameters parameters, Uri? tokenEndpoint)
     {
         var description = $"{parameters.Type} credentials from '{file}'";
-        if (options.Impersonate is not null)
+        List<IamImpersonation> chain = [];
+        if (parameters.Type == JsonCredentialParameters.ImpersonatedServiceAccountCredentialType)
         {
-            var iam = options.IamEndpoint?.AbsoluteUri.TrimEnd('/') ?? "https://iamcredentials.googleapis.com";
-            parameters = new JsonCredentialParameters
-            {
-                Type = JsonCredentialParameters.ImpersonatedServiceAccountCredentialType,
-                ServiceAccountImpersonationUrl = $"{iam}/v1/projects/-/serviceAccounts/{Uri.EscapeDataString(options.Impersonate)}:generateAccessToken",
-                SourceCredential = parameters,
-            };
-            description = $"{options.Impersonate} impersonated by {description}";
+            if (parameters.SourceCredential is not { Type: not null } source
+                || IamImpersonation.FromUrl(parameters.ServiceAccountImpersonationUrl ?? "", parameters.Delegates) is not { } step)
+                throw new RegistryException("auth_unavailable",
+                    $"Google credentials file '{file}' needs source_credentials and a service_account_impersonation_url");
+            chain.Add(step);
+            parameters = source;
+        }
+        else if (parameters.ServiceAccountImpersonationUrl is { } url)
+        {
+            chain.Add(IamImpersonation.FromUrl(url, null)
+                ?? throw new RegistryException("auth_unavailable", $"Google credentials file '{file}' has a service_account_impersonation_url that is not an http(s) URL"));
+            parameters.ServiceAccountImpersonationUrl = null;
+        }
+        if (tokenEndpoint is not null)
+        {
+            parameters.TokenUri = tokenEndpoint.AbsoluteUri;   // service account keys
+            parameters.TokenUrl = tokenEndpoint.AbsoluteUri;   // external accounts (STS)
         }
         try
         {
             var json = NewtonsoftJsonSerializer.Instance.Serialize(parameters);
-            var credential = CredentialFactory.FromJson(json, parameters.Type);
-            return new GoogleSignIn(credential.CreateScoped(GcrRegistryOptions.Scope), description);
+            return new GoogleSignIn(CredentialFactory.FromJson(json, parameters.Type), description, chain);
         }
         catch (InvalidOperationException ex)
         {
@@ -76,7 +83,7 @@ public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
         }
     }
 
-    private static async Task<JsonCredentialParameters> ReadFileAsync(string registry, string file, Uri? tokenEndpoint, CancellationToken cancellationToken)
+    private static async Task<JsonCredentialParameters> ReadFileAsync(string registry, string file, CancellationToken cancellationToken)
     {
         JsonCredentialParameters? parameters;
         try
@@ -96,12 +103,6 @@ public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
         if (parameters?.Type is not { } type || !FileTypes.Contains(type))
             throw new RegistryException("auth_unavailable",
                 $"Google credentials file '{file}' has type '{parameters?.Type}', expected one of {string.Join(", ", FileTypes)}");
-
-        if (tokenEndpoint is not null)
-        {
-            parameters.TokenUri = tokenEndpoint.AbsoluteUri;   // service account keys
-            parameters.TokenUrl = tokenEndpoint.AbsoluteUri;   // external accounts (STS)
-        }
         return parameters;
     }
 
@@ -111,7 +112,7 @@ public sealed class GoogleCredentialLoader(IEnvironmentVariables env)
         {
             var credential = await GoogleCredential.GetApplicationDefaultAsync(cancellationToken);
             var description = credential.UnderlyingCredential is ComputeCredential ? "the GCE/GKE metadata server" : "application default credentials";
-            return new GoogleSignIn(credential, description);
+            return new GoogleSignIn(credential, description, []);
         }
         catch (InvalidOperationException ex)
         {

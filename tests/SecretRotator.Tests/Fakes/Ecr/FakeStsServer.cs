@@ -33,6 +33,9 @@ public sealed class FakeStsServer : IAsyncDisposable
 
     public void Deny(string roleArn) => _deniedRoles[roleArn] = roleArn;
 
+    /// <summary>While enabled, a request is read and never answered (until released): an STS that hangs.</summary>
+    public RequestHold Hold { get; } = new();
+
     public void Clear()
     {
         _requests.Clear();
@@ -51,6 +54,7 @@ public sealed class FakeStsServer : IAsyncDisposable
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
         var body = buffer.ToArray();
+        if (await Hold.HoldAsync(context)) return;
         var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body)).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
         var action = form.GetValueOrDefault("Action", "");
         var role = form.GetValueOrDefault("RoleArn", "");

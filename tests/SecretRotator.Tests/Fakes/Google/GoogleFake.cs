@@ -35,6 +35,10 @@ public sealed class GoogleFake : IAsyncDisposable
     public ConcurrentQueue<string> IssuedTokens { get; } = new();
     public ConcurrentQueue<string> VerifiedScopes { get; } = new();
     public ConcurrentQueue<string> ImpersonationCallers { get; } = new();
+    /// <summary>Every generateAccessToken request that got past the bearer check, as IAM saw it.</summary>
+    public ConcurrentQueue<ImpersonationRequest> ImpersonationRequests { get; } = new();
+    /// <summary>Service accounts the caller may not impersonate: IAM answers 403 PERMISSION_DENIED.</summary>
+    public HashSet<string> DeniedTargets { get; } = new(StringComparer.Ordinal);
     public DateTimeOffset? LastImpersonatedExpiry { get; private set; }
     public int TokenRequests => _tokenRequests;
     private int _tokenRequests;
@@ -110,13 +114,30 @@ public sealed class GoogleFake : IAsyncDisposable
     public string SubjectToken { get; init; } = "k8s-sa-token-" + Guid.NewGuid().ToString("N");
 
     /// <summary>A workload identity federation credential file reading its subject token from a file.</summary>
-    public string ExternalAccountJson(string subjectTokenFile) => JsonSerializer.Serialize(new Dictionary<string, object>
+    public string ExternalAccountJson(string subjectTokenFile, string? impersonate = null)
     {
-        ["type"] = "external_account",
-        ["audience"] = PoolAudience,
-        ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
-        ["token_url"] = new Uri(BaseAddress, "sts").AbsoluteUri,
-        ["credential_source"] = new Dictionary<string, string> { ["file"] = subjectTokenFile },
+        var file = new Dictionary<string, object>
+        {
+            ["type"] = "external_account",
+            ["audience"] = PoolAudience,
+            ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
+            ["token_url"] = new Uri(BaseAddress, "sts").AbsoluteUri,
+            ["credential_source"] = new Dictionary<string, string> { ["file"] = subjectTokenFile },
+        };
+        if (impersonate is not null) file["service_account_impersonation_url"] = ImpersonationUrl(impersonate);
+        return JsonSerializer.Serialize(file);
+    }
+
+    /// <summary>generateAccessToken here for <paramref name="serviceAccount"/>, as credential files write it.</summary>
+    public string ImpersonationUrl(string serviceAccount) => new Uri(BaseAddress, $"v1/projects/-/serviceAccounts/{serviceAccount}:generateAccessToken").AbsoluteUri;
+
+    /// <summary>What `gcloud auth application-default login --impersonate-service-account` writes, with the key file as source.</summary>
+    public string ImpersonatedFileJson(string serviceAccount) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["type"] = "impersonated_service_account",
+        ["service_account_impersonation_url"] = ImpersonationUrl(serviceAccount),
+        ["delegates"] = Array.Empty<string>(),
+        ["source_credentials"] = JsonSerializer.Deserialize<JsonElement>(KeyFileJson()),
     });
 
     private async Task StsExchangeAsync(HttpContext ctx)
@@ -160,14 +181,55 @@ public sealed class GoogleFake : IAsyncDisposable
         await WriteTokenAsync(ctx, "ya29.gke-");
     }
 
+    /// <summary>
+    /// IAM Credentials generateAccessToken: POST v1/projects/-/serviceAccounts/EMAIL:generateAccessToken with a bearer
+    /// token Google issued, a JSON body with a non-empty <c>scope</c> list and an optional <c>lifetime</c> ("3600s", at
+    /// most 1 h without the org policy that extends it). Errors use Google's API error shape, as IAM does.
+    /// </summary>
     private async Task GenerateAccessTokenAsync(HttpContext ctx)
     {
         var target = ctx.Request.RouteValues["rest"]?.ToString() ?? "";
         var bearer = ctx.Request.Headers.Authorization.ToString();
         if (!bearer.StartsWith("Bearer ", StringComparison.Ordinal) || !IssuedTokens.Contains(bearer["Bearer ".Length..]))
         {
-            ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
-            await ctx.Response.WriteAsJsonAsync(new { error = new { code = 401, message = "Request had invalid authentication credentials.", status = "UNAUTHENTICATED" } }, ctx.RequestAborted);
+            await GoogleErrorAsync(ctx, 401, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.", "UNAUTHENTICATED");
+            return;
+        }
+        const string suffix = ":generateAccessToken";
+        var email = target.EndsWith(suffix, StringComparison.Ordinal) ? target[..^suffix.Length] : "";
+        if (!email.Contains('@', StringComparison.Ordinal) || email.Contains('/', StringComparison.Ordinal))
+        {
+            await GoogleErrorAsync(ctx, 404, "Requested entity was not found.", "NOT_FOUND");
+            return;
+        }
+        string[] scopes;
+        string? lifetime;
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
+            scopes = body.RootElement.TryGetProperty("scope", out var s) && s.ValueKind == JsonValueKind.Array
+                ? s.EnumerateArray().Select(e => e.GetString() ?? "").ToArray() : [];
+            lifetime = body.RootElement.TryGetProperty("lifetime", out var l) ? l.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            await GoogleErrorAsync(ctx, 400, "Invalid JSON payload received.", "INVALID_ARGUMENT");
+            return;
+        }
+        if (scopes.Length == 0 || scopes.Any(string.IsNullOrEmpty))
+        {
+            await GoogleErrorAsync(ctx, 400, "Scope required.", "INVALID_ARGUMENT");
+            return;
+        }
+        if (lifetime is not null && (!lifetime.EndsWith('s') || !int.TryParse(lifetime[..^1], out var seconds) || seconds is < 1 or > 3600))
+        {
+            await GoogleErrorAsync(ctx, 400, $"The lifetime {lifetime} is invalid: it must be between 1s and 3600s.", "INVALID_ARGUMENT");
+            return;
+        }
+        ImpersonationRequests.Enqueue(new ImpersonationRequest(email, bearer["Bearer ".Length..], scopes, lifetime));
+        if (DeniedTargets.Contains(email))
+        {
+            await GoogleErrorAsync(ctx, 403, "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).", "PERMISSION_DENIED");
             return;
         }
         ImpersonationCallers.Enqueue(target);
@@ -176,6 +238,12 @@ public sealed class GoogleFake : IAsyncDisposable
         var token = "ya29.impersonated-" + Guid.NewGuid().ToString("N");
         IssuedTokens.Enqueue(token);
         await ctx.Response.WriteAsJsonAsync(new { accessToken = token, expireTime = expiry.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) }, ctx.RequestAborted);
+    }
+
+    private static async Task GoogleErrorAsync(HttpContext ctx, int code, string message, string status)
+    {
+        ctx.Response.StatusCode = code;
+        await ctx.Response.WriteAsJsonAsync(new { error = new { code, message, status } }, ctx.RequestAborted);
     }
 
     private async Task WriteTokenAsync(HttpContext ctx, string prefix)
@@ -191,3 +259,6 @@ public sealed class GoogleFake : IAsyncDisposable
         Key.Dispose();
     }
 }
+
+/// <summary>One generateAccessToken call: whom, with which caller token, for which scopes and lifetime.</summary>
+public sealed record ImpersonationRequest(string Target, string CallerToken, IReadOnlyList<string> Scopes, string? Lifetime);

@@ -55,7 +55,7 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable
 
     /// <summary>A real KubernetesClient pointed at this fake; <paramref name="handlers"/> go into its HTTP pipeline (outermost first).</summary>
     public IKubernetes CreateClient(params DelegatingHandler[] handlers) =>
-        new k8s.Kubernetes(new KubernetesClientConfiguration { Host = Url.ToString() }, handlers);
+        new SecretRotator.Kubernetes.Lists.LeanListKubernetes(new KubernetesClientConfiguration { Host = Url.ToString() }, handlers);
 
     // ---- RBAC ----
 

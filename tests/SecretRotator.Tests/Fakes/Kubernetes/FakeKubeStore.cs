@@ -76,6 +76,7 @@ internal sealed class FakeKubeStore(TimeProvider time)
             }
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            ManagedFields.Stamp(obj, time.GetUtcNow());
             Commit("ADDED", resource, key, null, obj);
             if (resource == KubeResource.Namespaces && CreateDefaultServiceAccount)
             {
@@ -108,10 +109,12 @@ internal sealed class FakeKubeStore(TimeProvider time)
             }
             resource.Normalize(updated, name);
             resource.ValidateUpdate(current, updated, name);
+            ManagedFields.Keep(updated, current);
             if (JsonNode.DeepEquals(current, updated))
             {
                 return Clone(current);
             }
+            ManagedFields.Stamp(updated, time.GetUtcNow());
             Commit("MODIFIED", resource, key, current, updated);
             return Clone(updated);
         }

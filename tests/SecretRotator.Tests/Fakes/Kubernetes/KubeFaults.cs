@@ -21,7 +21,7 @@ public abstract record KubeFault
     /// <summary>429 with a TooManyRequests Status and this Retry-After header value (seconds or an HTTP-date).</summary>
     public sealed record TooManyRequests(string RetryAfter) : KubeFault;
 
-    /// <summary>500 InternalError, 503 ServiceUnavailable or 504 Timeout (or 401 Unauthorized), each with the apiserver's Status body.</summary>
+    /// <summary>500 InternalError, 503 ServiceUnavailable or 504 Timeout (or 401 Unauthorized, 410 Expired continue token), each with the apiserver's Status body.</summary>
     public sealed record ServerError(int StatusCode) : KubeFault;
 
     /// <summary>Aborts the TCP connection without a response (HttpContext.Abort); the request is not served.</summary>

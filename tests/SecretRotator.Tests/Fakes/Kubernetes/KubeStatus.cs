@@ -101,6 +101,8 @@ internal static class KubeStatus
     public static KubeStatusException ServerError(int code) => code switch
     {
         401 => new(401, Failure(401, "Unauthorized", "Unauthorized", null)),
+        410 => new(410, Failure(410, "Expired",
+            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.", null)),
         503 => new(503, Failure(503, "ServiceUnavailable", "the server is currently unable to handle the request", null)),
         504 => new(504, Failure(504, "Timeout",
             "Timeout: request did not complete within requested timeout - context deadline exceeded", new JsonObject())),
