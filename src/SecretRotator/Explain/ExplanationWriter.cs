@@ -9,12 +9,6 @@ namespace SecretRotator.Explain;
 /// <summary>Prints an <see cref="Explanation"/> for people (text) or tools (json). Never a credential: only keys.</summary>
 public static class ExplanationWriter
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
     public static string Text(Explanation x, DateTimeOffset now)
     {
         var view = x.View;
@@ -55,22 +49,28 @@ public static class ExplanationWriter
         return string.Join('\n', o) + "\n";
     }
 
-    public static string JsonText(Explanation x) => JsonSerializer.Serialize(new
-    {
-        image = x.Image.Original,
-        repository = x.Image.Repository,
-        @namespace = x.View.Namespace,
-        serviceAccount = x.View.ServiceAccount,
-        source = x.View.Source,
-        serviceAccountFound = x.View.ServiceAccountFound,
-        pullSecrets = x.View.Referenced.Select(s => new { s.Name, s.State, s.Type, s.Managed, servers = s.Entries.Select(e => e.Server), s.Problem }),
-        match = x.Match,
-        candidates = x.Candidates,
-        misses = x.Misses,
-        unreferenced = x.Unreferenced,
-        pullFails = x.PullFails,
-        notes = x.View.Notes,
-    }, Json) + "\n";
+    public static string JsonText(Explanation x) => JsonSerializer.Serialize(new ExplanationDocument(
+        x.Image.Original,
+        x.Image.Repository,
+        x.View.Namespace,
+        x.View.ServiceAccount,
+        x.View.Source,
+        x.View.ServiceAccountFound,
+        [.. x.View.Referenced.Select(s => new PullSecretDocument(s.Name, s.State, s.Type, s.Managed, [.. s.Entries.Select(e => e.Server)], s.Problem))],
+        x.Match,
+        x.Candidates,
+        x.Misses,
+        x.Unreferenced,
+        x.PullFails,
+        x.View.Notes), ExplanationJson.Default.ExplanationDocument) + "\n";
+
+    // The shape of `explain -o json`; camelCase names from the context's web defaults.
+    internal sealed record ExplanationDocument(
+        string Image, string Repository, string Namespace, string ServiceAccount, string Source, bool ServiceAccountFound,
+        IReadOnlyList<PullSecretDocument> PullSecrets, Candidate? Match, IReadOnlyList<Candidate> Candidates, IReadOnlyList<Miss> Misses,
+        IReadOnlyList<Candidate> Unreferenced, bool PullFails, IReadOnlyList<string> Notes);
+
+    internal sealed record PullSecretDocument(string Name, PullSecretState State, string? Type, bool Managed, IReadOnlyList<string> Servers, string? Problem);
 
     private static string Describe(PullSecretView s) => s.State switch
     {
@@ -89,3 +89,12 @@ public static class ExplanationWriter
         return $" ({registry}{expiry})";
     }
 }
+
+/// <summary>Source-generated, so <c>explain -o json</c> needs no reflection (Native AOT: docs/performance.md).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, Converters = [typeof(SnakeCaseEnumConverter<PullSecretState>)])]
+[JsonSerializable(typeof(ExplanationWriter.ExplanationDocument))]
+internal sealed partial class ExplanationJson : JsonSerializerContext;
+
+/// <summary>Enum values as snake_case strings (<c>malformed</c>, <c>wrong_type</c>), as kubectl users read them.</summary>
+internal sealed class SnakeCaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.SnakeCaseLower)
+    where T : struct, Enum;
