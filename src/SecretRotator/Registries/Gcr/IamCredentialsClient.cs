@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -57,14 +58,9 @@ public sealed partial class IamCredentialsClient(IHttpClientFactory httpClients,
         var (serviceAccount, url) = (step.ServiceAccount, step.Url);
         var what = $"IAM generateAccessToken for {serviceAccount} at {url.GetLeftPart(UriPartial.Authority)}";
         var http = httpClients.CreateClient(HttpClientName);
-        var fields = new Dictionary<string, object>
-        {
-            ["scope"] = new[] { GcrRegistryOptions.Scope },
-            ["lifetime"] = $"{(int)Lifetime.TotalSeconds}s",
-        };
-        if (step.Delegates.Count > 0) fields["delegates"] = step.Delegates;
+        var fields = new GenerateAccessTokenRequest([GcrRegistryOptions.Scope], $"{(int)Lifetime.TotalSeconds}s", step.Delegates.Count > 0 ? step.Delegates : null);
         // Serialised up front so the request has a Content-Length (JsonContent would be sent chunked).
-        var body = JsonSerializer.Serialize(fields);
+        var body = JsonSerializer.Serialize(fields, IamJson.Default.GenerateAccessTokenRequest);
 
         HttpResponseMessage response;
         try
@@ -175,3 +171,13 @@ public sealed partial class IamCredentialsClient(IHttpClientFactory httpClients,
     [LoggerMessage(EventId = 2152, Level = LogLevel.Warning, Message = "IAM refused to mint a token for {ServiceAccount}: HTTP {Status} (reason {Reason})")]
     private static partial void LogRefused(ILogger logger, string serviceAccount, int status, string reason);
 }
+
+/// <summary>The body of <c>generateAccessToken</c>; <c>delegates</c> only when the chain has any.</summary>
+internal sealed record GenerateAccessTokenRequest(
+    [property: JsonPropertyName("scope")] IReadOnlyList<string> Scope,
+    [property: JsonPropertyName("lifetime")] string Lifetime,
+    [property: JsonPropertyName("delegates"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Delegates);
+
+/// <summary>Source-generated, so the IAM call needs no reflection (Native AOT: docs/performance.md).</summary>
+[JsonSerializable(typeof(GenerateAccessTokenRequest))]
+internal sealed partial class IamJson : JsonSerializerContext;
