@@ -57,7 +57,8 @@ public sealed partial class DaemonRunner(
                 watchers.Add(Supervise(watcher.Resource, watcher.RunAsync(noNewWork.Token), noNewWork.Token));
             }
 
-            await Task.WhenAll(config.Registries.Select(r => refresher.RefreshAsync(r.Name, fanOut: false, noNewWork.Token)));
+            // Always a fetch: while this replica stood by, the leader may have fetched newer credentials than its cache holds.
+            await Task.WhenAll(config.Registries.Select(r => refresher.RefreshAsync(r.Name, fanOut: false, fetch: true, noNewWork.Token)));
             var namespaces = Watcher(client, backoff, WatchSources.Namespaces, new NamespaceSink(state, config, queue));
             var secrets = Watcher(client, backoff, WatchSources.ManagedSecrets, new SecretSink(state, config, queue));
             var accounts = Watcher(client, backoff, WatchSources.ServiceAccounts, new ServiceAccountSink(state, config, queue));

@@ -40,7 +40,7 @@ public sealed partial class RegistryRefresher(
     /// every <c>staticRefreshInterval</c>, the same contract as a `run` that carries a still-valid token over.
     /// </summary>
     /// <returns>Whether the registry's credential is usable: fetched now, or cached and not yet due.</returns>
-    public async Task<bool> RefreshAsync(string registry, bool fanOut, CancellationToken cancellationToken, bool fetch = false)
+    public async Task<bool> RefreshAsync(string registry, bool fanOut, bool fetch, CancellationToken cancellationToken)
     {
         var gate = _locks.GetOrAdd(registry, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);

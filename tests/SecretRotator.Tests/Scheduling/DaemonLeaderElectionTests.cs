@@ -1,3 +1,6 @@
+using k8s;
+using k8s.Autorest;
+using SecretRotator.Kubernetes;
 using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Scheduling;
@@ -54,5 +57,47 @@ public sealed class DaemonLeaderElectionTests
         Assert.True(TimeProvider.System.GetElapsedTime(stopped) < LeaseDuration + TimeSpan.FromSeconds(5));
         Assert.True(standby.Writes.SecretWrites >= 1, standby.Logs);
         Assert.Equal(standbyIdentity, h.Api.GetLease("kube-system", "secret-rotator")!.Spec.HolderIdentity);
+    }
+
+    [Fact]
+    public async Task Daemon_LeaseLostAndRegained_FetchesAgainInsteadOfTrustingItsCache()
+    {
+        // Arrange: one daemon leads; static credentials are re-read only hourly, so only a fetch at leadership start can
+        // pick up a password rotated while it stood by.
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await DaemonHarness.StartAsync("kube-system", "team-a");
+        var daemon = h.Start(h.WriteConfig(settings: "{staticRefreshInterval: 1h}"), "daemon-a", leaderElect: true);
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-a") is not null, TimeSpan.FromSeconds(20), "the daemon leads and writes");
+        h.WriteFile("password.txt", "rotated-while-standing-by");
+
+        // Act: another holder takes the lease for 4 s; the daemon loses leadership, then acquires it again.
+        using var client = h.Api.CreateClient();
+        await StealLeaseAsync(client, ct);
+        await DaemonHarness.WaitUntilAsync(() => DockerConfigJson.TryParse(h.Secret("team-a")!.Data[ManagedSecret.DataKey])?.Values
+            .Any(e => e.Password == "rotated-while-standing-by") == true, TimeSpan.FromSeconds(30), "the rotated password after leadership came back");
+
+        // Assert
+        Assert.Equal("daemon-a", h.Api.GetLease("kube-system", "secret-rotator")!.Spec.HolderIdentity);
+        Assert.DoesNotContain("rotated-while-standing-by", daemon.Logs, StringComparison.Ordinal);
+    }
+
+    private static async Task StealLeaseAsync(IKubernetes client, CancellationToken ct)
+    {
+        while (true)
+        {
+            var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync("secret-rotator", "kube-system", cancellationToken: ct);
+            lease.Spec.HolderIdentity = "intruder";
+            lease.Spec.LeaseDurationSeconds = 4;
+            lease.Spec.AcquireTime = lease.Spec.RenewTime = DateTime.UtcNow;
+            try
+            {
+                await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, "secret-rotator", "kube-system", cancellationToken: ct);
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                // the daemon renewed in between: read again
+            }
+        }
     }
 }
