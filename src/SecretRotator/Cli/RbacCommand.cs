@@ -58,7 +58,7 @@ internal sealed class RbacCommand(CliOptions o, TextWriter stdout, TextWriter st
         if (daemon)
             documents.AddRange(RoleAndBinding($"{name}-leader-election", account.NamespaceProperty, RbacRules.LeaseRules(parse.GetValue(o.RbacLeaseName) ?? name), account));
 
-        await stdout.WriteAsync(string.Join("---\n", documents.Select(d => KubernetesYaml.Serialize(d).TrimEnd('\n') + "\n")).AsMemory(), cancellationToken);
+        await stdout.WriteAsync(string.Join("---\n", documents.Select(d => ManifestYaml.Serialize(d).TrimEnd('\n') + "\n")).AsMemory(), cancellationToken);
         return CliApp.ExitOk;
     }
 
