@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -72,7 +73,13 @@ public sealed partial class ResourceWatcher<T>(
                 var opened = time.GetTimestamp();
                 var (lastVersion, events, error) = await WatchOnceAsync(version, cancellationToken);
                 version = lastVersion;
-                if (error is KubernetesException { Status.Code: (int)HttpStatusCode.Gone })
+                if (error is JsonException or NotSupportedException)
+                {
+                    // An event this build cannot decode: resuming from the same version would meet it again, and
+                    // skipping it would lose it. A relist reads the current state; back off as for any failure.
+                    version = null;
+                }
+                else if (error is KubernetesException { Status.Code: (int)HttpStatusCode.Gone })
                 {
                     // The version we hold has been compacted away: only a new list can tell what changed.
                     metrics.WatchRestart(source.Resource, "expired");
@@ -83,7 +90,7 @@ public sealed partial class ResourceWatcher<T>(
                 }
                 // A stream that was up (it delivered events, or lasted a while) and then ended, whether by the server's
                 // timeout or a broken connection, resumes at once from the last version seen: that is progress.
-                if (events > 0 || (time.GetElapsedTime(opened) >= MinimumHealthyStream && error is not HttpOperationException))
+                else if (events > 0 || (time.GetElapsedTime(opened) >= MinimumHealthyStream && error is not HttpOperationException))
                 {
                     health.Progress(source.Resource);
                     metrics.WatchRestart(source.Resource, error is null ? "closed" : "disconnected");
@@ -123,9 +130,16 @@ public sealed partial class ResourceWatcher<T>(
     {
         Exception? error = null;
         var events = 0;
+        // The library reports a line it cannot decode (or an error Status) through onError and reads on, dropping the
+        // event: stop the stream at the first one instead, so the caller restarts (or relists) and the event is not lost.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            await foreach (var (type, item) in source.Watch(client, version, backoff.WatchTimeoutSeconds(), e => error = e, cancellationToken))
+            await foreach (var (type, item) in source.Watch(client, version, backoff.WatchTimeoutSeconds(), e =>
+                           {
+                               error ??= e;
+                               stop.Cancel();
+                           }, stop.Token))
             {
                 if (type is WatchEventType.Error) break; // reported through onError; not progress
                 events++;
@@ -139,7 +153,7 @@ public sealed partial class ResourceWatcher<T>(
         catch (Exception e) when (!cancellationToken.IsCancellationRequested
                                   && e is HttpOperationException or HttpRequestException or IOException or KubernetesException or OperationCanceledException)
         {
-            error = e;
+            error ??= e;
         }
         return (version, events, error);
     }
@@ -151,6 +165,7 @@ public sealed partial class ResourceWatcher<T>(
         HttpOperationException { Response.StatusCode: HttpStatusCode.GatewayTimeout } => ("timeout", "HTTP 504"),
         HttpOperationException h => ($"http_{(int)h.Response.StatusCode}", $"HTTP {(int)h.Response.StatusCode}"),
         KubernetesException k => ("error", $"{k.Status?.Code} {k.Status?.Reason}"),
+        JsonException or NotSupportedException => ("decode", $"cannot decode a watch event: {error.Message}"),
         _ => ("disconnected", error.Message),
     };
 
