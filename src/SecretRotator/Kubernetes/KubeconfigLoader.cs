@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using k8s;
 using k8s.Exceptions;
 using k8s.KubeConfigModels;
@@ -88,6 +89,10 @@ public static class KubeconfigLoader
 
     private static KubernetesClientConfiguration Build(string path, K8SConfiguration kubeconfig, string context, User? user)
     {
+        // The native binary runs exec plugins itself (the library's way needs reflection JSON): ExecCredentialPlugin.
+        if (!RuntimeFeature.IsDynamicCodeSupported && user?.UserCredentials?.ExternalExecution is { } ownExec)
+            return BuildWithOwnExec(path, kubeconfig, context, user, ownExec);
+
         var stderr = new List<string>();
         void Capture(object? sender, DataReceivedEventArgs e)
         {
@@ -115,6 +120,35 @@ public static class KubeconfigLoader
                 KubernetesClientConfiguration.ExecStdError -= Capture;
             }
         }
+    }
+
+    private static KubernetesClientConfiguration BuildWithOwnExec(string path, K8SConfiguration kubeconfig, string context, User user, ExternalExecution exec)
+    {
+        var plugin = new ExecCredentialPlugin(exec, TimeProvider.System);
+        try
+        {
+            plugin.Refresh();
+        }
+        catch (KubeConfigException e)
+        {
+            throw new KubeConfigException($"kubeconfig {path}: user '{user.Name}': credential plugin '{exec.Command}' failed: {e.Message}");
+        }
+        user.UserCredentials.ExternalExecution = null; // the cluster, CA and TLS settings still come from the library
+        KubernetesClientConfiguration config;
+        try
+        {
+            config = KubernetesClientConfiguration.BuildConfigFromConfigObject(kubeconfig, context);
+        }
+        catch (Exception e)
+        {
+            throw new KubeConfigException($"kubeconfig {path}: context '{context}': {FirstLine(e.Message)}");
+        }
+        finally
+        {
+            user.UserCredentials.ExternalExecution = exec;
+        }
+        config.TokenProvider = plugin;
+        return config;
     }
 
     private static string Names(IEnumerable<string> names) => names.Any() ? string.Join(", ", names) : "none";
