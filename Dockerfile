@@ -1,8 +1,10 @@
 # Build: docker build -t secret-rotator .
 # The publish step is scripts/publish.sh, which .ci/run also runs (CI has no container engine, so that is how a
-# broken publish fails CI). Runtime: the chiseled ASP.NET Core image (the app uses Kestrel for /metrics and
-# /healthz): no shell, no package manager, non-root.
+# broken publish fails CI). The binary is Native AOT (start-up and CPU: docs/performance.md), so the runtime image is
+# the chiseled runtime-deps one: no .NET runtime, no shell, no package manager, non-root.
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
+# Native AOT links with clang and needs zlib's headers.
+RUN apt-get update && apt-get install -y --no-install-recommends clang zlib1g-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Restore first, from the project files only, so a source change does not re-download packages.
 COPY global.json Directory.Build.props Directory.Packages.props appsettings.json ./
@@ -12,13 +14,13 @@ COPY src/ src/
 COPY scripts/publish.sh scripts/
 # No .git in the build context: pass the commit for `secret-rotator --version`
 # (docker build --build-arg SOURCE_REVISION=$(git rev-parse HEAD) .); without it the version says "commit unknown".
-# TARGETARCH (set by BuildKit) publishes for the target's runtime so that ReadyToRun precompiles the code
-# (start-up: docs/performance.md). Build arguments reach the script as environment variables.
+# TARGETARCH (set by BuildKit) picks the runtime the native binary is compiled for. Build arguments reach the script
+# as environment variables.
 ARG SOURCE_REVISION=
 ARG TARGETARCH=amd64
-RUN scripts/publish.sh /app
+RUN AOT=1 scripts/publish.sh /app
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
 WORKDIR /app
 COPY --from=build /app ./
 # 65532 ("nonroot" in distroless images); the Helm chart runs the pod with the same uid and a read-only root.
@@ -26,5 +28,5 @@ USER 65532:65532
 ENV DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=true \
     SECRET_ROTATOR_LOG_FORMAT=json
 # The config is mounted at the default path /etc/secret-rotator/config.yaml.
-ENTRYPOINT ["dotnet", "/app/secret-rotator.dll"]
+ENTRYPOINT ["/app/secret-rotator"]
 CMD ["run"]
