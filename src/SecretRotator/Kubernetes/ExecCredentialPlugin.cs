@@ -27,10 +27,11 @@ public sealed class ExecCredentialPlugin(ExternalExecution exec, TimeProvider ti
     private DateTimeOffset? _expires;
 
     /// <summary>Runs the plugin now (at start-up, so a broken plugin fails the command at once, with its stderr).</summary>
-    public void Refresh()
+    public string Refresh()
     {
         var (token, expires) = Execute();
         (_token, _expires) = (token, expires);
+        return token;
     }
 
     public async Task<AuthenticationHeaderValue> GetAuthenticationHeaderAsync(CancellationToken cancellationToken)

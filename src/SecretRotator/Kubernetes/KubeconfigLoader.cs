@@ -125,15 +125,20 @@ public static class KubeconfigLoader
     private static KubernetesClientConfiguration BuildWithOwnExec(string path, K8SConfiguration kubeconfig, string context, User user, ExternalExecution exec)
     {
         var plugin = new ExecCredentialPlugin(exec, TimeProvider.System);
+        string token;
         try
         {
-            plugin.Refresh();
+            token = plugin.Refresh();
         }
         catch (KubeConfigException e)
         {
             throw new KubeConfigException($"kubeconfig {path}: user '{user.Name}': credential plugin '{exec.Command}' failed: {e.Message}");
         }
-        user.UserCredentials.ExternalExecution = null; // the cluster, CA and TLS settings still come from the library
+        // The cluster, CA and TLS settings still come from the library, given the user as a token user; the token
+        // provider below then answers every request (the client prefers it to the static token).
+        var ownToken = user.UserCredentials.Token;
+        user.UserCredentials.ExternalExecution = null;
+        user.UserCredentials.Token = token;
         KubernetesClientConfiguration config;
         try
         {
@@ -146,7 +151,9 @@ public static class KubeconfigLoader
         finally
         {
             user.UserCredentials.ExternalExecution = exec;
+            user.UserCredentials.Token = ownToken;
         }
+        config.AccessToken = null;
         config.TokenProvider = plugin;
         return config;
     }

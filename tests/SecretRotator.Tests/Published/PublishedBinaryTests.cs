@@ -3,6 +3,7 @@ using System.Text.Json;
 using k8s.Models;
 using Microsoft.AspNetCore.Http;
 using SecretRotator.Tests.Fakes.Ecr;
+using SecretRotator.Tests.Fakes.Google;
 using SecretRotator.Tests.Fakes.Kubernetes;
 using SecretRotator.Tests.TestSupport;
 
@@ -358,6 +359,34 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         Assert.Equal("AWS", entry.GetProperty("username").GetString());
         Assert.Equal(ecr.Password, entry.GetProperty("password").GetString());
         Assert.DoesNotContain(ecr.Password, result.Stdout + result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_GcrServiceAccountKey_SignsTheAssertionAndWritesTheToken()
+    {
+        // Arrange: Google's library reads the key file and the token response with Newtonsoft.Json's reflection.
+        await using var google = await new GoogleFake().StartAsync();
+        var key = WriteFile("key.json", google.KeyFileJson());
+        var config = WriteFile("gcr.yaml", $$$"""
+            registries:
+              - {name: gar, type: gcr, servers: [us-docker.pkg.dev], credentialsFile: "{{{key}}}"}
+            secrets:
+              - {name: garcred, registries: [gar], namespaces: {names: [team-a]}}
+            """);
+
+        // Act
+        var result = await RotatorProcess.RunAsync(NoEnvironment(), "run", "--config", config, "--kubeconfig", Kubeconfig(_api.Url));
+
+        // Assert
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var token = Assert.Single(google.IssuedTokens);
+        var secret = _api.GetSecret("team-a", "garcred");
+        Assert.NotNull(secret);
+        using var json = JsonDocument.Parse(secret.Data[".dockerconfigjson"]);
+        var entry = json.RootElement.GetProperty("auths").GetProperty("us-docker.pkg.dev");
+        Assert.Equal("oauth2accesstoken", entry.GetProperty("username").GetString());
+        Assert.Equal(token, entry.GetProperty("password").GetString());
+        Assert.DoesNotContain(token, result.Stdout + result.Stderr, StringComparison.Ordinal);
     }
 
     /// <summary>Polls <paramref name="condition"/> until true; fails at the deadline or when the daemon exits first.</summary>
