@@ -14,10 +14,10 @@ COPY src/ src/
 COPY scripts/publish.sh scripts/
 # No .git in the build context: pass the commit for `secret-rotator --version`
 # (docker build --build-arg SOURCE_REVISION=$(git rev-parse HEAD) .); without it the version says "commit unknown".
-# TARGETARCH (set by BuildKit) picks the runtime the native binary is compiled for. Build arguments reach the script
-# as environment variables.
+# TARGETARCH (set by BuildKit when declared without a value) picks the runtime the native binary is compiled for;
+# without it publish.sh uses the build machine's. Build arguments reach the script as environment variables.
 ARG SOURCE_REVISION=
-ARG TARGETARCH=amd64
+ARG TARGETARCH
 RUN AOT=1 scripts/publish.sh /app
 
 FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled

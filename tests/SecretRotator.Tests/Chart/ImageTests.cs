@@ -4,7 +4,8 @@ namespace SecretRotator.Tests.Chart;
 
 /// <summary>
 /// No container engine runs here, so the image is checked by what it is made of: the Dockerfile's publish is
-/// scripts/publish.sh (which .ci/run executes), on a chiseled runtime, as the uid the chart runs it with.
+/// scripts/publish.sh with AOT=1 (which .ci/run executes), the native binary on the chiseled runtime-deps image (no .NET
+/// runtime in it), as the uid the chart runs it with.
 /// </summary>
 public sealed class ImageTests
 {
@@ -15,8 +16,8 @@ public sealed class ImageTests
     {
         var ci = File.ReadAllText(Path.Combine(TestData.RepoRoot, ".ci", "run"));
 
-        Assert.Contains("RUN scripts/publish.sh /app", Dockerfile, StringComparison.Ordinal);
-        Assert.Contains("scripts/publish.sh \"$work/publish\"", ci, StringComparison.Ordinal);
+        Assert.Contains("RUN AOT=1 scripts/publish.sh /app", Dockerfile, StringComparison.Ordinal);
+        Assert.Contains("AOT=1 scripts/publish.sh \"$work/publish\"", ci, StringComparison.Ordinal);
         Assert.DoesNotContain("dotnet publish", Dockerfile, StringComparison.Ordinal);
     }
 
@@ -25,10 +26,26 @@ public sealed class ImageTests
     {
         var runtime = Dockerfile[Dockerfile.LastIndexOf("FROM ", StringComparison.Ordinal)..];
 
-        Assert.StartsWith("FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled", runtime, StringComparison.Ordinal);
+        Assert.StartsWith("FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled", runtime, StringComparison.Ordinal);
         Assert.Contains("USER 65532:65532", runtime, StringComparison.Ordinal);
-        Assert.Contains("ENTRYPOINT [\"dotnet\", \"/app/secret-rotator.dll\"]", runtime, StringComparison.Ordinal);
+        Assert.Contains("ENTRYPOINT [\"/app/secret-rotator\"]", runtime, StringComparison.Ordinal);
         Assert.Contains("CMD [\"run\"]", runtime, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Dockerfile_BuildStage_InstallsWhatTheNativeLinkNeeds()
+    {
+        var build = Dockerfile[..Dockerfile.LastIndexOf("FROM ", StringComparison.Ordinal)];
+        var aotDeps = File.ReadAllText(Path.Combine(TestData.RepoRoot, "scripts", "install-aot-deps.sh"));
+
+        // The same packages CI installs before its AOT publish; the image build cannot run that script (no sudo).
+        Assert.All(new[] { "clang", "zlib1g-dev" }, p =>
+        {
+            Assert.Contains(p, build, StringComparison.Ordinal);
+            Assert.Contains(p, aotDeps, StringComparison.Ordinal);
+        });
+        // Declared without a value so BuildKit's platform value reaches publish.sh (which falls back to uname -m).
+        Assert.Contains("ARG TARGETARCH\n", build, StringComparison.Ordinal);
     }
 
     [Fact]
