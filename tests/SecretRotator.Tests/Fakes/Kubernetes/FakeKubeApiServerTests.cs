@@ -221,6 +221,26 @@ public sealed class FakeKubeApiServerTests : IAsyncLifetime
         Assert.Null(page2.Metadata.ContinueProperty);
     }
 
+    [Fact]
+    public async Task ListSecrets_NamespacePrefixOfAnother_PagesEachOnceInKeyOrder()
+    {
+        // "team-a/z" sorts after "team-a-x/s1" as a string ('/' > '-'), but etcd's keys put team-a's secrets first.
+        _fake.AddNamespace("team-a-x");
+        foreach (var (ns, name) in new[] { ("team-a", "s1"), ("team-a", "z"), ("team-a-x", "s1") })
+        {
+            _fake.AddSecret(PullSecret(name, ns));
+        }
+
+        var page1 = await _client.CoreV1.ListSecretForAllNamespacesAsync(limit: 1, cancellationToken: Ct);
+        var page2 = await _client.CoreV1.ListSecretForAllNamespacesAsync(limit: 1, continueParameter: page1.Metadata.ContinueProperty, cancellationToken: Ct);
+        var page3 = await _client.CoreV1.ListSecretForAllNamespacesAsync(limit: 1, continueParameter: page2.Metadata.ContinueProperty, cancellationToken: Ct);
+
+        Assert.Equal(["team-a/s1", "team-a/z", "team-a-x/s1"],
+            new[] { page1, page2, page3 }.SelectMany(p => p.Items).Select(s => $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}"));
+        Assert.Equal([2, 1], new[] { page1, page2 }.Select(p => p.Metadata.RemainingItemCount));
+        Assert.Null(page3.Metadata.ContinueProperty);
+    }
+
     private static V1Secret PullSecret(string name = "regcred", string? ns = null) => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },

@@ -10,20 +10,14 @@ internal static class FakeKubeList
 {
     public static JsonObject Build(FakeKubeStore store, KubeResource resource, KubeRequestInfo info, IQueryCollection query, Func<JsonObject, bool> filter)
     {
-        var (all, resourceVersion) = store.List(resource, info.Namespace);
-        IEnumerable<JsonObject> items = all.Where(filter);
-        if (query["continue"].ToString() is { Length: > 0 } token)
-        {
-            var after = DecodeContinue(token);
-            items = items.Where(i => string.CompareOrdinal(KeyOf(i), after) > 0);
-        }
-        var selected = items.ToList();
+        var after = query["continue"].ToString() is { Length: > 0 } token ? DecodeContinue(token) : ((string, string)?)null;
+        int? limit = int.TryParse(query["limit"], CultureInfo.InvariantCulture, out var l) && l > 0 ? l : null;
+        var (selected, resourceVersion, remaining) = store.ListPage(resource, filter, after, limit);
         var metadata = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) };
-        if (int.TryParse(query["limit"], CultureInfo.InvariantCulture, out var limit) && limit > 0 && selected.Count > limit)
+        if (remaining > 0)
         {
-            metadata["continue"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(KeyOf(selected[limit - 1])));
-            metadata["remainingItemCount"] = selected.Count - limit;
-            selected = selected.Take(limit).ToList();
+            metadata["continue"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(KeyOf(selected[^1])));
+            metadata["remainingItemCount"] = remaining;
         }
         var array = new JsonArray();
         foreach (var item in selected)
@@ -35,14 +29,17 @@ internal static class FakeKubeList
         return new JsonObject { ["kind"] = resource.ListKind, ["apiVersion"] = "v1", ["metadata"] = metadata, ["items"] = array };
     }
 
+    // Namespace names cannot hold '/', so "namespace/name" splits back at the first one.
     private static string KeyOf(JsonObject obj) =>
         $"{obj["metadata"]?["namespace"]?.GetValue<string>()}/{obj["metadata"]!["name"]!.GetValue<string>()}";
 
-    private static string DecodeContinue(string token)
+    private static (string Namespace, string Name) DecodeContinue(string token)
     {
         try
         {
-            return Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            var key = Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            var slash = key.IndexOf('/', StringComparison.Ordinal);
+            return slash < 0 ? throw KubeStatus.BadRequest("invalid continue token") : (key[..slash], key[(slash + 1)..]);
         }
         catch (FormatException)
         {

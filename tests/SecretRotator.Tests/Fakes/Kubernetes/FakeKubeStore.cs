@@ -18,7 +18,7 @@ internal sealed record StoredEvent(string Type, KubeResource Resource, long Reso
 internal sealed class FakeKubeStore(TimeProvider time)
 {
     private readonly Lock _gate = new();
-    private readonly SortedDictionary<(string Resource, string Namespace, string Name), JsonObject> _objects = new();
+    private readonly SortedDictionary<(string Resource, string Namespace, string Name), JsonObject> _objects = new(OrdinalKeys.Instance);
     private readonly List<StoredEvent> _history = [];
     private readonly List<Channel<StoredEvent>> _watchers = [];
     private long _resourceVersion = 100;
@@ -50,6 +50,30 @@ internal sealed class FakeKubeStore(TimeProvider time)
                 .Select(e => Clone(e.Value))
                 .ToList();
             return (items, _resourceVersion);
+        }
+    }
+
+    /// <summary>
+    /// One LIST page: the objects after <paramref name="after"/> (namespace, name) that pass <paramref name="filter"/>, at most
+    /// <paramref name="limit"/>, and how many more match. Only the page is copied: the filter reads the stored objects,
+    /// so a 500-item page of 10,000 secrets costs 500 copies, not 10,000, as the apiserver's watch cache serves it.
+    /// </summary>
+    public (List<JsonObject> Items, long ResourceVersion, int Remaining) ListPage(KubeResource resource, Func<JsonObject, bool> filter,
+        (string Namespace, string Name)? after, int? limit)
+    {
+        lock (_gate)
+        {
+            var items = new List<JsonObject>();
+            var remaining = 0;
+            foreach (var (key, obj) in _objects)
+            {
+                if (key.Resource != resource.Plural) continue;
+                if (after is { } a && OrdinalKeys.Compare((key.Namespace, key.Name), a) <= 0) continue;
+                if (!filter(obj)) continue;
+                if (limit is { } max && items.Count == max) remaining++;
+                else items.Add(Clone(obj));
+            }
+            return (items, _resourceVersion, remaining);
         }
     }
 
@@ -225,6 +249,24 @@ internal sealed class FakeKubeStore(TimeProvider time)
         (resource.Plural, resource.Namespaced ? ns ?? "" : "", name);
 
     private static JsonObject Clone(JsonObject obj) => (JsonObject)obj.DeepClone();
+
+    /// <summary>etcd orders keys by bytes: ordinal, resource then namespace then name.</summary>
+    private sealed class OrdinalKeys : IComparer<(string Resource, string Namespace, string Name)>
+    {
+        public static readonly OrdinalKeys Instance = new();
+
+        public int Compare((string Resource, string Namespace, string Name) x, (string Resource, string Namespace, string Name) y)
+        {
+            var c = string.CompareOrdinal(x.Resource, y.Resource);
+            return c != 0 ? c : Compare((x.Namespace, x.Name), (y.Namespace, y.Name));
+        }
+
+        public static int Compare((string Namespace, string Name) x, (string Namespace, string Name) y)
+        {
+            var c = string.CompareOrdinal(x.Namespace, y.Namespace);
+            return c != 0 ? c : string.CompareOrdinal(x.Name, y.Name);
+        }
+    }
 
     /// <summary>An open watch's place in the event stream: bookmarks go through it, in order with the changes.</summary>
     internal sealed class WatchSubscription(FakeKubeStore store, KubeResource resource, Channel<StoredEvent> channel) : IDisposable
