@@ -97,13 +97,31 @@ public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, Tim
     public static IEnumerable<string> DueRegistries(SecretTarget target, V1Secret? existing, DateTimeOffset now, TimeSpan refreshBefore)
     {
         if (existing is null || existing.GetLabel(ManagedSecret.ManagedByLabel) != ManagedSecret.ManagedByValue) return target.Registries;
-        if (existing.GetAnnotation(ManagedSecret.RegistriesAnnotation) != string.Join(",", target.Registries)) return target.Registries;
+        if (!IsJoined(existing.GetAnnotation(ManagedSecret.RegistriesAnnotation), target.Registries)) return target.Registries;
         // Corrupt or edited behind our back (hash no longer matches): fetch afresh rather than carry the stored entries.
         var data = existing.Data?.TryGetValue(ManagedSecret.DataKey, out var bytes) == true ? bytes : null;
         if (data is null || StoredSecretFacts.Of(data) is not { Entries: not null } facts || existing.GetAnnotation(ManagedSecret.ContentHashAnnotation) != facts.Hash)
             return target.Registries;
         var sources = SecretSources.ParseShared(existing.GetAnnotation(ManagedSecret.SourcesAnnotation));
         return target.Registries.Where(r => sources?.GetValueOrDefault(r) is not { ExpiresAt: { } expiry } || expiry - now <= refreshBefore);
+    }
+
+    /// <summary><c>text == string.Join(",", parts)</c> without building the joined string (once per listed secret).</summary>
+    internal static bool IsJoined(string? text, IReadOnlyList<string> parts)
+    {
+        if (text is null) return false;
+        var rest = text.AsSpan();
+        for (var i = 0; i < parts.Count; i++)
+        {
+            if (i > 0)
+            {
+                if (rest.IsEmpty || rest[0] != ',') return false;
+                rest = rest[1..];
+            }
+            if (!rest.StartsWith(parts[i], StringComparison.Ordinal)) return false;
+            rest = rest[parts[i].Length..];
+        }
+        return rest.IsEmpty;
     }
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Secret {Secret}: namespace {Namespace} is named in the config, but the selector '{Selector}' does not select it (a namespace must match both), or it does not exist; skipped")]

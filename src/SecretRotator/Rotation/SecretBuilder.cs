@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.ObjectModel;
 using System.Security.Cryptography;
 using k8s;
 using k8s.Models;
@@ -26,6 +27,7 @@ public static class SecretBuilder
         string instance = "default")
     {
         var content = ContentFor(target, fresh, existing);
+        var shared = content.SharedFor(instance, now);
         var secret = new V1Secret
         {
             ApiVersion = "v1",
@@ -35,28 +37,49 @@ public static class SecretBuilder
             {
                 Name = target.Name,
                 NamespaceProperty = @namespace,
-                Labels = new Dictionary<string, string>
-                {
-                    [ManagedSecret.ManagedByLabel] = ManagedSecret.ManagedByValue,
-                    [ManagedSecret.InstanceLabel] = instance,
-                },
-                Annotations = new Dictionary<string, string>
-                {
-                    [ManagedSecret.RegistriesAnnotation] = content.Registries,
-                    [ManagedSecret.SourcesAnnotation] = content.Sources,
-                    [ManagedSecret.ContentHashAnnotation] = content.Hash,
-                    [ManagedSecret.RotatedAtAnnotation] = SecretSources.FormatTime(now),
-                },
+                Labels = shared.Labels,
+                Annotations = shared.Annotations,
             },
-            // The bytes are shared by every namespace of this content: nothing writes into them.
-            Data = new Dictionary<string, byte[]> { [ManagedSecret.DataKey] = content.Data },
+            Data = shared.Data,
         };
-        if (content.Expiry is { } e) secret.Metadata.Annotations[ManagedSecret.ExpiresAtAnnotation] = SecretSources.FormatTime(e);
         return new DesiredSecret(secret, content.Missing, content.HasEntries);
     }
 
     /// <summary>What a secret holds, apart from its namespace and rotation time.</summary>
-    private sealed record Content(byte[] Data, string Hash, string Registries, string Sources, DateTimeOffset? Expiry, IReadOnlyList<string> Missing, bool HasEntries);
+    private sealed record Content(byte[] Data, string Hash, string Registries, string Sources, DateTimeOffset? Expiry, IReadOnlyList<string> Missing, bool HasEntries)
+    {
+        private SharedParts? _shared;
+
+        /// <summary>
+        /// Labels, annotations and data of every namespace's copy, for one instance and rotation time (one per pass).
+        /// Read-only: the same dictionaries go into each namespace's desired secret, and a write copies them.
+        /// </summary>
+        public SharedParts SharedFor(string instance, DateTimeOffset now)
+        {
+            var shared = Volatile.Read(ref _shared);
+            if (shared is not null && shared.Instance == instance && shared.Now == now) return shared;
+            var annotations = new Dictionary<string, string>
+            {
+                [ManagedSecret.RegistriesAnnotation] = Registries,
+                [ManagedSecret.SourcesAnnotation] = Sources,
+                [ManagedSecret.ContentHashAnnotation] = Hash,
+                [ManagedSecret.RotatedAtAnnotation] = SecretSources.FormatTime(now),
+            };
+            if (Expiry is { } e) annotations[ManagedSecret.ExpiresAtAnnotation] = SecretSources.FormatTime(e);
+            shared = new SharedParts(instance, now,
+                new ReadOnlyDictionary<string, string>(new Dictionary<string, string>
+                {
+                    [ManagedSecret.ManagedByLabel] = ManagedSecret.ManagedByValue,
+                    [ManagedSecret.InstanceLabel] = instance,
+                }),
+                new ReadOnlyDictionary<string, string>(annotations),
+                new ReadOnlyDictionary<string, byte[]>(new Dictionary<string, byte[]> { [ManagedSecret.DataKey] = Data }));
+            Volatile.Write(ref _shared, shared);
+            return shared;
+        }
+    }
+
+    private sealed record SharedParts(string Instance, DateTimeOffset Now, IDictionary<string, string> Labels, IDictionary<string, string> Annotations, IDictionary<string, byte[]> Data);
 
     // The content depends only on the target, the fresh credentials it uses and what the stored secret carries over,
     // which in a pass are the same for every namespace of a secret: built (JSON, hash, sources annotation) once, not

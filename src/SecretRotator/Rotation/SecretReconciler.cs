@@ -64,7 +64,8 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
     /// </summary>
     private static IReadOnlyDictionary<string, Registries.RegistryCredential> DueCredentials(SecretTarget target, k8s.Models.V1Secret? current, RunContext context)
     {
-        if (context.Force) return context.Credentials;
+        // Nothing fetched (the usual steady-state pass): nothing can be due, and no per-namespace set is built.
+        if (context.Force || context.Credentials.Count == 0) return context.Credentials;
         var due = RunPlanner.DueRegistries(target, current, context.Now, context.Settings.RefreshBefore).ToHashSet(StringComparer.Ordinal);
         return context.Credentials.Where(c => due.Contains(c.Key)).ToDictionary(StringComparer.Ordinal);
     }

@@ -127,6 +127,44 @@ public sealed class LeanListReaderTests
     }
 
     [Fact]
+    public void Read_SameLabelsAndAnnotationsInSeveralItems_OneReadOnlyMap()
+    {
+        var items = Lean<V1SecretList>(Secrets).Items;
+
+        Assert.Same(items[0].Metadata.Labels, items[1].Metadata.Labels);
+        Assert.Same(items[0].Metadata.Annotations, items[1].Metadata.Annotations);
+        Assert.NotSame(items[0].Metadata.Annotations, items[2].Metadata.Annotations);
+        Assert.Throws<NotSupportedException>(() => items[0].Metadata.Labels["x"] = "changed for every item");
+    }
+
+    [Fact]
+    public void Read_NamespaceLabelsDifferInOneValue_EachItsOwnMap()
+    {
+        var items = Lean<V1NamespaceList>("""
+            {"items":[{"metadata":{"name":"a","labels":{"kubernetes.io/metadata.name":"a","pull-secrets":"enabled"}}},
+                      {"metadata":{"name":"b","labels":{"kubernetes.io/metadata.name":"b","pull-secrets":"enabled"}}},
+                      {"metadata":{"name":"c","labels":{"kubernetes.io/metadata.name":"a","pull-secrets":"enabled"}}}]}
+            """).Items;
+
+        Assert.Equal(["a", "b", "a"], items.Select(n => n.Metadata.Labels["kubernetes.io/metadata.name"]));
+        Assert.NotSame(items[0].Metadata.Labels, items[1].Metadata.Labels);
+        Assert.Same(items[0].Metadata.Labels, items[2].Metadata.Labels);
+    }
+
+    [Fact]
+    public void Read_MapLargerThanShared_AllPairsLaterDuplicateWins()
+    {
+        var pairs = string.Join(",", Enumerable.Range(0, PageStrings.MaxSharedMapSize + 3).Select(i => $"\"k{i}\":\"v{i}\""));
+        var json = """{"items":[{"metadata":{"name":"a","annotations":{""" + pairs + ""","k0":"last"}}}]}""";
+
+        var annotations = Lean<V1SecretList>(json).Items[0].Metadata.Annotations;
+
+        Assert.Equal(PageStrings.MaxSharedMapSize + 3, annotations.Count);
+        Assert.Equal("last", annotations["k0"]);
+        Assert.Equal("v18", annotations["k18"]);
+    }
+
+    [Fact]
     public void Read_ServiceAccountList_EqualsTypedDecodeWithoutManagedFields()
     {
         var lean = Lean<V1ServiceAccountList>(ServiceAccounts);

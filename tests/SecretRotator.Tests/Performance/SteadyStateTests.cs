@@ -36,6 +36,40 @@ public sealed class SteadyStateTests
     }
 
     [Fact]
+    public void Build_SamePass_NamespacesShareReadOnlyMetadataAndData()
+    {
+        var target = Target("ghcr");
+        var fresh = Fresh("pw");
+
+        var a = SecretBuilder.Build(target, "team-a", fresh, null, Now).Secret;
+        var b = SecretBuilder.Build(target, "team-b", fresh, null, Now).Secret;
+        var later = SecretBuilder.Build(target, "team-a", fresh, null, Now.AddMinutes(1)).Secret;
+
+        Assert.Same(a.Metadata.Annotations, b.Metadata.Annotations);
+        Assert.Same(a.Metadata.Labels, b.Metadata.Labels);
+        Assert.Same(a.Data, b.Data);
+        Assert.Throws<NotSupportedException>(() => a.Metadata.Annotations[ManagedSecret.RotatedAtAnnotation] = "x");
+        Assert.Equal(SecretSources.FormatTime(Now.AddMinutes(1)), later.Metadata.Annotations[ManagedSecret.RotatedAtAnnotation]);
+        Assert.Equal(SecretSources.FormatTime(Now), a.Metadata.Annotations[ManagedSecret.RotatedAtAnnotation]);
+    }
+
+    [Theory]
+    [InlineData("ghcr,ecr", new[] { "ghcr", "ecr" }, true)]
+    [InlineData("ghcr", new[] { "ghcr" }, true)]
+    [InlineData("", new string[0], true)]
+    [InlineData("ghcr,ecr,", new[] { "ghcr", "ecr" }, false)]
+    [InlineData("ghcrecr", new[] { "ghcr", "ecr" }, false)]
+    [InlineData("ghcr,ec", new[] { "ghcr", "ecr" }, false)]
+    [InlineData("ecr,ghcr", new[] { "ghcr", "ecr" }, false)]
+    [InlineData("ghcr", new[] { "ghcr", "ecr" }, false)]
+    [InlineData(null, new string[0], false)]
+    public void IsJoined_AnnotationAgainstRegistries_SameAsComparingTheJoinedString(string? text, string[] parts, bool expected)
+    {
+        Assert.Equal(expected, RunPlanner.IsJoined(text, parts));
+        Assert.Equal(expected, text == string.Join(",", parts));
+    }
+
+    [Fact]
     public void Build_NewCredentialForSameTarget_BuildsNewContent()
     {
         var target = Target("ghcr");

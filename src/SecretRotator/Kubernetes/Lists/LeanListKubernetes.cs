@@ -38,10 +38,13 @@ public sealed class LeanListKubernetes(KubernetesClientConfiguration config, par
         }
     }
 
-    /// <summary>The whole body in a pooled buffer: a 500-item page is a few MB, read once per page.</summary>
+    // The apiserver streams a large LIST chunked (no Content-Length): starting small would cost a dozen doublings and copies per page.
+    private const int MinBuffer = 1024 * 1024;
+
+    /// <summary>The whole body in a pooled buffer: a 500-item page is about a MB, read once per page.</summary>
     private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContent content, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(content.Headers.ContentLength ?? 0, 0, 64 * 1024 * 1024) + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(content.Headers.ContentLength ?? 0, MinBuffer, 64 * 1024 * 1024) + 1);
         var length = 0;
         try
         {

@@ -250,15 +250,26 @@ internal static class LeanObjectReader
         if (!r.Read()) return false;
         if (r.TokenType == JsonTokenType.Null) return true;
         if (r.TokenType != JsonTokenType.StartObject) return false;
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var pairs = s.MapPairs;
+        var count = 0;
+        Dictionary<string, string>? large = null; // more pairs than are worth sharing: a map of its own
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             var key = s.Shared(ref r);
             if (!r.Read() || r.TokenType != JsonTokenType.String) return false;
-            values[key] = s.Shared(ref r);
+            var value = s.Shared(ref r);
+            if (large is not null) large[key] = value;
+            else if (count < pairs.Length) pairs[count++] = (key, value);
+            else
+            {
+                large = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (k, v) in pairs) large[k] = v;
+                large[key] = value;
+            }
         }
-        map = values;
-        return r.TokenType == JsonTokenType.EndObject;
+        if (r.TokenType != JsonTokenType.EndObject) return false;
+        map = large ?? s.SharedMap(count);
+        return true;
     }
 
     private static bool TryBytesMap(ref Utf8JsonReader r, PageStrings s, out IDictionary<string, byte[]>? map)

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Text.Json;
 
 namespace SecretRotator.Kubernetes.Lists;
@@ -5,8 +6,9 @@ namespace SecretRotator.Kubernetes.Lists;
 /// <summary>
 /// One page's shared strings and data values. A page of managed secrets repeats the same labels, annotations and
 /// <c>.dockerconfigjson</c> in every namespace: each distinct value is allocated (and base64-decoded) once per page
-/// instead of once per item. Values are shared between objects, which is safe because listed objects are never
-/// changed (writes build new objects). Not thread-safe: one instance per page.
+/// instead of once per item; so is each distinct labels or annotations map (read-only, so a change throws instead of
+/// reaching every object that shares it). Values are shared between objects, which is safe because listed objects
+/// are never changed (writes build new objects or copies). Not thread-safe: one instance per page.
 /// </summary>
 internal sealed class PageStrings
 {
@@ -19,7 +21,38 @@ internal sealed class PageStrings
     private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly Dictionary<int, (byte[] Encoded, byte[] Decoded)> _bytes = [];
 
+    // Maps up to this size are matched against the last few distinct ones (a page alternates between few shapes;
+    // namespace labels, unique by kubernetes.io/metadata.name, miss at the first pair).
+    public const int MaxSharedMapSize = 16;
+    private const int RecentMaps = 8;
+    private readonly (string Key, string Value)[][] _recentPairs = new (string, string)[RecentMaps][];
+    private readonly IDictionary<string, string>[] _recentMaps = new IDictionary<string, string>[RecentMaps];
+    private int _recentCount;
+    private int _nextRecent;
+
     public PageStrings() => _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>Scratch space for the pairs of the map being read (see <see cref="SharedMap"/>).</summary>
+    public (string Key, string Value)[] MapPairs { get; } = new (string, string)[MaxSharedMapSize];
+
+    /// <summary>The map of the first <paramref name="count"/> <see cref="MapPairs"/> (later duplicate keys win, as in a
+    /// decode), shared with an earlier map of the same pairs in the same order.</summary>
+    public IDictionary<string, string> SharedMap(int count)
+    {
+        var pairs = MapPairs.AsSpan(0, count);
+        for (var i = 0; i < _recentCount; i++)
+        {
+            if (pairs.SequenceEqual(_recentPairs[i])) return _recentMaps[i];
+        }
+        var map = new Dictionary<string, string>(count, StringComparer.Ordinal);
+        foreach (var (key, value) in pairs) map[key] = value;
+        var shared = new ReadOnlyDictionary<string, string>(map);
+        _recentPairs[_nextRecent] = pairs.ToArray();
+        _recentMaps[_nextRecent] = shared;
+        _nextRecent = (_nextRecent + 1) % RecentMaps;
+        _recentCount = Math.Min(_recentCount + 1, RecentMaps);
+        return shared;
+    }
 
     /// <summary>The current string token, shared with earlier equal ones.</summary>
     public string Shared(ref Utf8JsonReader reader)
