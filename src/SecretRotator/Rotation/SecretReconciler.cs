@@ -66,9 +66,17 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
     {
         // Nothing fetched (the usual steady-state pass): nothing can be due, and no per-namespace set is built.
         if (context.Force || context.Credentials.Count == 0) return context.Credentials;
-        var due = RunPlanner.DueRegistries(target, current, context.Now, context.Settings.RefreshBefore).ToHashSet(StringComparer.Ordinal);
-        return context.Credentials.Where(c => due.Contains(c.Key)).ToDictionary(StringComparer.Ordinal);
+        var due = RunPlanner.DueRegistries(target, current, context.Now, context.Settings.RefreshBefore);
+        // Usually every fetched credential is due here, or none is: then no per-namespace dictionary is built.
+        var dueCount = 0;
+        foreach (var registry in context.Credentials.Keys) dueCount += due.Contains(registry, StringComparer.Ordinal) ? 1 : 0;
+        if (dueCount == 0) return NoCredentials;
+        if (dueCount == context.Credentials.Count) return context.Credentials;
+        return context.Credentials.Where(c => due.Contains(c.Key, StringComparer.Ordinal)).ToDictionary(StringComparer.Ordinal);
     }
+
+    private static readonly IReadOnlyDictionary<string, Registries.RegistryCredential> NoCredentials =
+        new Dictionary<string, Registries.RegistryCredential>(StringComparer.Ordinal);
 
     // A bug or unexpected data must cost this one target, never the whole run: it is reported and counted.
     internal static TargetResult Unexpected(string secret, string ns, Exception e) =>

@@ -127,14 +127,17 @@ public sealed class LeanListReaderTests
     }
 
     [Fact]
-    public void Read_SameLabelsAndAnnotationsInSeveralItems_OneReadOnlyMap()
+    public void Read_SameLabelsAnnotationsAndDataInSeveralItems_OneReadOnlyMap()
     {
         var items = Lean<V1SecretList>(Secrets).Items;
 
         Assert.Same(items[0].Metadata.Labels, items[1].Metadata.Labels);
         Assert.Same(items[0].Metadata.Annotations, items[1].Metadata.Annotations);
+        Assert.Same(items[0].Data, items[1].Data);
         Assert.NotSame(items[0].Metadata.Annotations, items[2].Metadata.Annotations);
+        Assert.NotSame(items[0].Data, items[4].Data);
         Assert.Throws<NotSupportedException>(() => items[0].Metadata.Labels["x"] = "changed for every item");
+        Assert.Throws<NotSupportedException>(() => items[0].Data["x"] = []);
     }
 
     [Fact]

@@ -278,22 +278,34 @@ internal static class LeanObjectReader
         if (!r.Read()) return false;
         if (r.TokenType == JsonTokenType.Null) return true;
         if (r.TokenType != JsonTokenType.StartObject) return false;
-        var values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var pairs = s.BytesMapPairs;
+        var count = 0;
+        Dictionary<string, byte[]>? large = null; // more pairs than are worth sharing: a map of its own
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             var key = s.Shared(ref r);
             if (!r.Read() || r.TokenType != JsonTokenType.String) return false;
+            byte[] value;
             try
             {
-                values[key] = s.SharedBase64(ref r);
+                value = s.SharedBase64(ref r);
             }
             catch (FormatException)
             {
                 return false; // the typed decode reports it
             }
+            if (large is not null) large[key] = value;
+            else if (count < pairs.Length) pairs[count++] = (key, value);
+            else
+            {
+                large = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+                foreach (var (k, v) in pairs) large[k] = v;
+                large[key] = value;
+            }
         }
-        map = values;
-        return r.TokenType == JsonTokenType.EndObject;
+        if (r.TokenType != JsonTokenType.EndObject) return false;
+        map = large ?? s.SharedBytesMap(count);
+        return true;
     }
 
     private static bool TryList<T>(ref Utf8JsonReader r, PageStrings s, Item<T> item, out IList<T>? list)

@@ -24,34 +24,51 @@ internal sealed class PageStrings
     // Maps up to this size are matched against the last few distinct ones (a page alternates between few shapes;
     // namespace labels, unique by kubernetes.io/metadata.name, miss at the first pair).
     public const int MaxSharedMapSize = 16;
-    private const int RecentMaps = 8;
-    private readonly (string Key, string Value)[][] _recentPairs = new (string, string)[RecentMaps][];
-    private readonly IDictionary<string, string>[] _recentMaps = new IDictionary<string, string>[RecentMaps];
-    private int _recentCount;
-    private int _nextRecent;
+
+    private readonly RecentMaps<string> _stringMaps = new();
+    private readonly RecentMaps<byte[]> _bytesMaps = new();
 
     public PageStrings() => _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    /// <summary>Scratch space for the pairs of the map being read (see <see cref="SharedMap"/>).</summary>
-    public (string Key, string Value)[] MapPairs { get; } = new (string, string)[MaxSharedMapSize];
+    /// <summary>Scratch space for the pairs of the labels or annotations map being read (see <see cref="SharedMap"/>).</summary>
+    public (string Key, string Value)[] MapPairs => _stringMaps.Pairs;
+
+    /// <summary>Scratch space for the pairs of the data map being read (see <see cref="SharedBytesMap"/>).</summary>
+    public (string Key, byte[] Value)[] BytesMapPairs => _bytesMaps.Pairs;
 
     /// <summary>The map of the first <paramref name="count"/> <see cref="MapPairs"/> (later duplicate keys win, as in a
     /// decode), shared with an earlier map of the same pairs in the same order.</summary>
-    public IDictionary<string, string> SharedMap(int count)
+    public IDictionary<string, string> SharedMap(int count) => _stringMaps.Shared(count);
+
+    /// <summary>As <see cref="SharedMap"/>, for data: values compare by reference, as equal ones are already shared.</summary>
+    public IDictionary<string, byte[]> SharedBytesMap(int count) => _bytesMaps.Shared(count);
+
+    private sealed class RecentMaps<TValue>
     {
-        var pairs = MapPairs.AsSpan(0, count);
-        for (var i = 0; i < _recentCount; i++)
+        private const int Capacity = 8;
+        private readonly (string Key, TValue Value)[][] _pairs = new (string, TValue)[Capacity][];
+        private readonly IDictionary<string, TValue>[] _maps = new IDictionary<string, TValue>[Capacity];
+        private int _count;
+        private int _next;
+
+        public (string Key, TValue Value)[] Pairs { get; } = new (string, TValue)[MaxSharedMapSize];
+
+        public IDictionary<string, TValue> Shared(int count)
         {
-            if (pairs.SequenceEqual(_recentPairs[i])) return _recentMaps[i];
+            var pairs = Pairs.AsSpan(0, count);
+            for (var i = 0; i < _count; i++)
+            {
+                if (pairs.SequenceEqual(_pairs[i])) return _maps[i];
+            }
+            var map = new Dictionary<string, TValue>(count, StringComparer.Ordinal);
+            foreach (var (key, value) in pairs) map[key] = value;
+            var shared = new ReadOnlyDictionary<string, TValue>(map);
+            _pairs[_next] = pairs.ToArray();
+            _maps[_next] = shared;
+            _next = (_next + 1) % Capacity;
+            _count = Math.Min(_count + 1, Capacity);
+            return shared;
         }
-        var map = new Dictionary<string, string>(count, StringComparer.Ordinal);
-        foreach (var (key, value) in pairs) map[key] = value;
-        var shared = new ReadOnlyDictionary<string, string>(map);
-        _recentPairs[_nextRecent] = pairs.ToArray();
-        _recentMaps[_nextRecent] = shared;
-        _nextRecent = (_nextRecent + 1) % RecentMaps;
-        _recentCount = Math.Min(_recentCount + 1, RecentMaps);
-        return shared;
     }
 
     /// <summary>The current string token, shared with earlier equal ones.</summary>
