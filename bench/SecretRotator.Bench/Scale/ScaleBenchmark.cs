@@ -20,7 +20,7 @@ internal static class ScaleBenchmark
         var dir = Directory.CreateTempSubdirectory("secret-rotator-scale-");
         try
         {
-            Console.WriteLine($"secret-rotator scale benchmark: {o.Namespaces} namespaces, {o.LatencyMs} ms per API request, concurrency {o.Concurrency}, " +
+            Console.WriteLine($"secret-rotator scale benchmark: {o.Namespaces} namespaces x {o.Secrets} managed secrets, {o.LatencyMs} ms per API request, concurrency {o.Concurrency}, " +
                 $"qps {(o.Qps is { } q ? q.ToString(CultureInfo.InvariantCulture) : "default")}, burst {(o.Burst is { } b ? b.ToString(CultureInfo.InvariantCulture) : "default")}");
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, load average {ChildProcessStats.LoadAverage()}");
             Console.WriteLine($"tool: {tool}");
@@ -150,10 +150,7 @@ internal static class ScaleBenchmark
                 registries: [ghcr, hub]
                 namespaces: {names: ["team-*"], selector: "pull-secrets=enabled"}
                 serviceAccounts: [default]
-              - name: ecrcred
-                registries: [ecr]
-                namespaces: {names: ["team-*"], selector: "pull-secrets=enabled"}
-                serviceAccounts: [default]
+            {{(o.Secrets == 2 ? EcrSecret : "")}}
             settings: {concurrency: {{concurrency}}, timeout: 30m{{rate}}}
             """);
         var environment = new Dictionary<string, string>
@@ -165,6 +162,13 @@ internal static class ScaleBenchmark
         };
         return (new ToolRun(tool, api, tokens, latency, environment), config, password);
     }
+
+    private const string EcrSecret = """
+          - name: ecrcred
+            registries: [ecr]
+            namespaces: {names: ["team-*"], selector: "pull-secrets=enabled"}
+            serviceAccounts: [default]
+        """;
 
     private static string Namespace(int i) => $"team-{i:D5}";
 

@@ -3,12 +3,14 @@ using System.Globalization;
 namespace SecretRotator.Bench.Scale;
 
 /// <summary>
-/// scale [--namespaces N] [--latency-ms L] [--concurrency C] [--qps Q] [--burst B] [--no-change-runs R]
+/// scale [--namespaces N] [--secrets 1|2] [--latency-ms L] [--concurrency C] [--qps Q] [--burst B] [--no-change-runs R]
 ///       [--peer-namespaces P] [--tool PATH] [--baseline-tool PATH]
 /// </summary>
 internal sealed record ScaleOptions
 {
     public int Namespaces { get; init; } = 1000;
+    /// <summary>Managed secrets per namespace: 2 (regcred with two static registries, ecrcred from ECR) or 1 (regcred).</summary>
+    public int Secrets { get; init; } = 2;
     public int LatencyMs { get; init; } = 10;
     public int Concurrency { get; init; } = 16;
     /// <summary>settings.qps / settings.burst written into the config; null leaves the tool's defaults.</summary>
@@ -33,6 +35,7 @@ internal sealed record ScaleOptions
             o = args[i] switch
             {
                 "--namespaces" => o with { Namespaces = Int() },
+                "--secrets" => o with { Secrets = Int() is var n and (1 or 2) ? n : throw new ArgumentException("--secrets is 1 or 2") },
                 "--latency-ms" => o with { LatencyMs = Int() },
                 "--concurrency" => o with { Concurrency = Int() },
                 "--qps" => o with { Qps = double.Parse(Next(), CultureInfo.InvariantCulture) },
