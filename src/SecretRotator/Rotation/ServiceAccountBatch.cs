@@ -17,6 +17,8 @@ public sealed class ServiceAccountBatch(ServiceAccountPatcher patcher)
             .Where(w => w.Written.NeedsAccounts)
             .SelectMany(w => w.Item.Target.ServiceAccounts.Select(account => (Key: (w.Item.Namespace, Account: account), Secret: w.Item.Target.Name)))
             .GroupBy(x => x.Key, x => x.Secret)
+            // An account that already lists its secrets (a steady-state pass: nearly all) needs no work item.
+            .Where(g => !ServiceAccountPatcher.AlreadyLists(g, g.Key.Namespace, g.Key.Account, context.Accounts))
             .ToList();
         var failures = new ConcurrentDictionary<(string Namespace, string Account), TargetResult>();
         // No token here: the patcher's calls are bounded by the pass's deadline, and a secret already written still

@@ -35,6 +35,11 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
         ServiceAccountIndex? known = null) =>
         ModifyAsync(secrets, ns, account, dryRun, add: true, known ?? new ServiceAccountIndex(), cancellationToken);
 
+    /// <summary>True when the version held in <paramref name="known"/> already lists every one of <paramref name="secrets"/>:
+    /// <see cref="EnsureAllAsync"/> would write nothing. Lets a steady-state pass skip the account without any async work.</summary>
+    public static bool AlreadyLists(IEnumerable<string> secrets, string ns, string account, ServiceAccountIndex known) =>
+        known.Find(ns, account) is { } held && !secrets.Any(secret => MustAdd(held, secret));
+
     /// <summary>Removes the entry only if this tool added it.</summary>
     public Task<TargetResult?> RemoveAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, ServiceAccountIndex? known = null) =>
         ModifyAsync([secret], ns, account, dryRun, add: false, known ?? new ServiceAccountIndex(), cancellationToken);

@@ -70,6 +70,21 @@ public sealed class SteadyStateTests
     }
 
     [Fact]
+    public void AlreadyLists_HeldAccountListsEverySecret_TrueElseFalse()
+    {
+        var known = new ServiceAccountIndex();
+        known.Remember(new V1ServiceAccount
+        {
+            Metadata = new V1ObjectMeta { Name = "default", NamespaceProperty = "team-a" },
+            ImagePullSecrets = [new V1LocalObjectReference { Name = "regcred" }, new V1LocalObjectReference { Name = "ecrcred" }],
+        });
+
+        Assert.True(ServiceAccountPatcher.AlreadyLists(["regcred", "ecrcred"], "team-a", "default", known));
+        Assert.False(ServiceAccountPatcher.AlreadyLists(["regcred", "other"], "team-a", "default", known));
+        Assert.False(ServiceAccountPatcher.AlreadyLists(["regcred"], "team-b", "default", known)); // not held: must be read
+    }
+
+    [Fact]
     public void Build_NewCredentialForSameTarget_BuildsNewContent()
     {
         var target = Target("ghcr");
