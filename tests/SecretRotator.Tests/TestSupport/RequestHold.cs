@@ -13,12 +13,16 @@ public sealed class RequestHold
 
     public bool Enabled { get; private set; }
 
+    /// <summary>Counts <see cref="Enable"/> calls: tells a request of this hold from a late one of an earlier hold.</summary>
+    public int Generation { get; private set; }
+
     public Task Held => _held.Task;
 
     public void Enable()
     {
         _held = NewSignal();
         _released = NewSignal();
+        Generation++;
         Enabled = true;
     }
 
