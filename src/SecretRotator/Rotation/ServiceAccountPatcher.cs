@@ -38,7 +38,11 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
     /// <summary>True when the version held in <paramref name="known"/> already lists every one of <paramref name="secrets"/>:
     /// <see cref="EnsureAllAsync"/> would write nothing. Lets a steady-state pass skip the account without any async work.</summary>
     public static bool AlreadyLists(IEnumerable<string> secrets, string ns, string account, ServiceAccountIndex known) =>
-        known.Find(ns, account) is { } held && !secrets.Any(secret => MustAdd(held, secret));
+        AsWanted(secrets, ns, account, add: true, known);
+
+    // The version held already has (or, removing, lacks) every entry: nothing to write.
+    private static bool AsWanted(IEnumerable<string> secrets, string ns, string account, bool add, ServiceAccountIndex known) =>
+        known.Find(ns, account) is { } held && !secrets.Any(secret => add ? MustAdd(held, secret) : MustRemove(held, secret));
 
     /// <summary>Removes the entry only if this tool added it.</summary>
     public Task<TargetResult?> RemoveAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, ServiceAccountIndex? known = null) =>
@@ -49,7 +53,7 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
     {
         // Already as wanted in the version held: nothing to write, so no gate and no copy. Held versions are replaced,
         // never changed, so this read is safe beside a writer of the same account.
-        if (known.Find(ns, account) is { } held && !secrets.Any(secret => add ? MustAdd(held, secret) : MustRemove(held, secret))) return null;
+        if (AsWanted(secrets, ns, account, add, known)) return null;
         IDisposable gate;
         try
         {

@@ -250,25 +250,15 @@ internal static class LeanObjectReader
         if (!r.Read()) return false;
         if (r.TokenType == JsonTokenType.Null) return true;
         if (r.TokenType != JsonTokenType.StartObject) return false;
-        var pairs = s.MapPairs;
-        var count = 0;
-        Dictionary<string, string>? large = null; // more pairs than are worth sharing: a map of its own
+        s.StringMaps.Begin();
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             var key = s.Shared(ref r);
             if (!r.Read() || r.TokenType != JsonTokenType.String) return false;
-            var value = s.Shared(ref r);
-            if (large is not null) large[key] = value;
-            else if (count < pairs.Length) pairs[count++] = (key, value);
-            else
-            {
-                large = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var (k, v) in pairs) large[k] = v;
-                large[key] = value;
-            }
+            s.StringMaps.Add(key, s.Shared(ref r));
         }
         if (r.TokenType != JsonTokenType.EndObject) return false;
-        map = large ?? s.SharedMap(count);
+        map = s.StringMaps.Complete();
         return true;
     }
 
@@ -278,33 +268,22 @@ internal static class LeanObjectReader
         if (!r.Read()) return false;
         if (r.TokenType == JsonTokenType.Null) return true;
         if (r.TokenType != JsonTokenType.StartObject) return false;
-        var pairs = s.BytesMapPairs;
-        var count = 0;
-        Dictionary<string, byte[]>? large = null; // more pairs than are worth sharing: a map of its own
+        s.BytesMaps.Begin();
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             var key = s.Shared(ref r);
             if (!r.Read() || r.TokenType != JsonTokenType.String) return false;
-            byte[] value;
             try
             {
-                value = s.SharedBase64(ref r);
+                s.BytesMaps.Add(key, s.SharedBase64(ref r));
             }
             catch (FormatException)
             {
                 return false; // the typed decode reports it
             }
-            if (large is not null) large[key] = value;
-            else if (count < pairs.Length) pairs[count++] = (key, value);
-            else
-            {
-                large = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-                foreach (var (k, v) in pairs) large[k] = v;
-                large[key] = value;
-            }
         }
         if (r.TokenType != JsonTokenType.EndObject) return false;
-        map = large ?? s.SharedBytesMap(count);
+        map = s.BytesMaps.Complete();
         return true;
     }
 

@@ -25,42 +25,55 @@ internal sealed class PageStrings
     // namespace labels, unique by kubernetes.io/metadata.name, miss at the first pair).
     public const int MaxSharedMapSize = 16;
 
-    private readonly RecentMaps<string> _stringMaps = new();
-    private readonly RecentMaps<byte[]> _bytesMaps = new();
-
     public PageStrings() => _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    /// <summary>Scratch space for the pairs of the labels or annotations map being read (see <see cref="SharedMap"/>).</summary>
-    public (string Key, string Value)[] MapPairs => _stringMaps.Pairs;
+    /// <summary>The labels or annotations map being read: <see cref="RecentMaps{TValue}.Begin"/>, <c>Add</c> each pair,
+    /// then <c>Complete</c> gives it, shared with an earlier map of the same pairs in the same order.</summary>
+    public RecentMaps<string> StringMaps { get; } = new();
 
-    /// <summary>Scratch space for the pairs of the data map being read (see <see cref="SharedBytesMap"/>).</summary>
-    public (string Key, byte[] Value)[] BytesMapPairs => _bytesMaps.Pairs;
+    /// <summary>As <see cref="StringMaps"/>, for data: values compare by reference, as equal ones are already shared.</summary>
+    public RecentMaps<byte[]> BytesMaps { get; } = new();
 
-    /// <summary>The map of the first <paramref name="count"/> <see cref="MapPairs"/> (later duplicate keys win, as in a
-    /// decode), shared with an earlier map of the same pairs in the same order.</summary>
-    public IDictionary<string, string> SharedMap(int count) => _stringMaps.Shared(count);
-
-    /// <summary>As <see cref="SharedMap"/>, for data: values compare by reference, as equal ones are already shared.</summary>
-    public IDictionary<string, byte[]> SharedBytesMap(int count) => _bytesMaps.Shared(count);
-
-    private sealed class RecentMaps<TValue>
+    /// <summary>One map at a time (maps do not nest in these objects); the last few distinct ones are kept to share.</summary>
+    internal sealed class RecentMaps<TValue>
     {
         private const int Capacity = 8;
         private readonly (string Key, TValue Value)[][] _pairs = new (string, TValue)[Capacity][];
         private readonly IDictionary<string, TValue>[] _maps = new IDictionary<string, TValue>[Capacity];
+        private readonly (string Key, TValue Value)[] _reading = new (string, TValue)[MaxSharedMapSize];
+        private int _readCount;
+        private Dictionary<string, TValue>? _large; // more pairs than are worth sharing: a map of its own
         private int _count;
         private int _next;
 
-        public (string Key, TValue Value)[] Pairs { get; } = new (string, TValue)[MaxSharedMapSize];
-
-        public IDictionary<string, TValue> Shared(int count)
+        public void Begin()
         {
-            var pairs = Pairs.AsSpan(0, count);
+            _readCount = 0;
+            _large = null;
+        }
+
+        public void Add(string key, TValue value)
+        {
+            if (_large is not null) _large[key] = value;
+            else if (_readCount < _reading.Length) _reading[_readCount++] = (key, value);
+            else
+            {
+                _large = new Dictionary<string, TValue>(StringComparer.Ordinal);
+                foreach (var (k, v) in _reading) _large[k] = v;
+                _large[key] = value;
+            }
+        }
+
+        /// <summary>The map read since <see cref="Begin"/> (later duplicate keys win, as in a decode).</summary>
+        public IDictionary<string, TValue> Complete()
+        {
+            if (_large is not null) return _large;
+            var pairs = _reading.AsSpan(0, _readCount);
             for (var i = 0; i < _count; i++)
             {
                 if (pairs.SequenceEqual(_pairs[i])) return _maps[i];
             }
-            var map = new Dictionary<string, TValue>(count, StringComparer.Ordinal);
+            var map = new Dictionary<string, TValue>(pairs.Length, StringComparer.Ordinal);
             foreach (var (key, value) in pairs) map[key] = value;
             var shared = new ReadOnlyDictionary<string, TValue>(map);
             _pairs[_next] = pairs.ToArray();

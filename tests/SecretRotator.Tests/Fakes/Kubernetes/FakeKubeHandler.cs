@@ -135,7 +135,7 @@ internal sealed class FakeKubeHandler(FakeKubeStore store, FaultInjector faults,
             case "get":
                 return (200, store.Get(resource, info.Namespace, info.Name!) ?? throw KubeStatus.NotFound(resource.Plural, info.Name!));
             case "list":
-                return (200, FakeKubeList.Build(store, resource, info, request.Query, Filter(info, request.Query)));
+                return (200, FakeKubeList.Build(store, resource, request.Query, Filter(info, request.Query)));
             case "create":
                 return (201, store.Create(resource, info.Namespace, PrepareCreate(resource, info, await ReadBodyAsync(request))));
             case "update":

@@ -8,7 +8,7 @@ namespace SecretRotator.Tests.Fakes.Kubernetes;
 /// <summary>LIST responses: filtered items without per-item kind/apiVersion, list resourceVersion, limit/continue paging.</summary>
 internal static class FakeKubeList
 {
-    public static JsonObject Build(FakeKubeStore store, KubeResource resource, KubeRequestInfo info, IQueryCollection query, Func<JsonObject, bool> filter)
+    public static JsonObject Build(FakeKubeStore store, KubeResource resource, IQueryCollection query, Func<JsonObject, bool> filter)
     {
         var after = query["continue"].ToString() is { Length: > 0 } token ? DecodeContinue(token) : ((string, string)?)null;
         int? limit = int.TryParse(query["limit"], CultureInfo.InvariantCulture, out var l) && l > 0 ? l : null;

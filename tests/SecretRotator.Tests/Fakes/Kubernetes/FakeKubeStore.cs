@@ -43,14 +43,8 @@ internal sealed class FakeKubeStore(TimeProvider time)
     /// <summary>Objects in key order (namespace, then name), like etcd range reads; <paramref name="ns"/> null = all namespaces.</summary>
     public (List<JsonObject> Items, long ResourceVersion) List(KubeResource resource, string? ns)
     {
-        lock (_gate)
-        {
-            var items = _objects
-                .Where(e => e.Key.Resource == resource.Plural && (ns is null || e.Key.Namespace == ns))
-                .Select(e => Clone(e.Value))
-                .ToList();
-            return (items, _resourceVersion);
-        }
+        var (items, resourceVersion, _) = ListPage(resource, o => ns is null || o["metadata"]?["namespace"]?.GetValue<string>() == ns, after: null, limit: null);
+        return (items, resourceVersion);
     }
 
     /// <summary>
