@@ -1,5 +1,6 @@
 using k8s;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes.Lists;
 
 namespace SecretRotator.Rotation;
 
@@ -14,23 +15,37 @@ public sealed class NamespaceResolver(IKubernetes kubernetes)
 
     public async Task<IReadOnlyList<string>> ResolveAsync(NamespaceSelection selection, IReadOnlyList<string> only, CancellationToken cancellationToken)
     {
-        IEnumerable<string> names;
-        if (selection.IsExplicitOnly)
+        // A selector narrows on the server; names (globs) then filter locally. Without names, the selector alone decides.
+        var explicitOnly = selection.IsExplicitOnly;
+        var candidates = explicitOnly ? selection.Names : await ListAsync(selection.Selector, cancellationToken);
+        var globs = explicitOnly ? [] : selection.Names;
+        // Loops, not LINQ: a pass filters every listed namespace (10,000 and more) through this.
+        var names = new List<string>(candidates.Count);
+        foreach (var name in candidates)
         {
-            names = selection.Names;
+            if ((globs.Count == 0 || MatchesAny(globs, name)) && !MatchesAny(selection.Exclude, name) && (only.Count == 0 || only.Contains(name)))
+                names.Add(name);
         }
-        else
+        // A LIST comes in key order, so usually there is nothing to sort or remove.
+        return IsStrictlyAscending(names) ? names : names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static bool MatchesAny(IReadOnlyList<string> globs, string name)
+    {
+        foreach (var glob in globs)
         {
-            // A selector narrows on the server; names (globs) then filter locally. Without names, the selector alone decides.
-            var listed = await ListAsync(selection.Selector, cancellationToken);
-            names = selection.Names.Count == 0 ? listed : listed.Where(n => selection.Names.Any(g => Glob.IsMatch(g, n)));
+            if (Glob.IsMatch(glob, name)) return true;
         }
-        return names
-            .Where(n => !selection.Exclude.Any(g => Glob.IsMatch(g, n)))
-            .Where(n => only.Count == 0 || only.Contains(n, StringComparer.Ordinal))
-            .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        return false;
+    }
+
+    private static bool IsStrictlyAscending(List<string> names)
+    {
+        for (var i = 1; i < names.Count; i++)
+        {
+            if (string.CompareOrdinal(names[i - 1], names[i]) >= 0) return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -67,11 +82,20 @@ public sealed class NamespaceResolver(IKubernetes kubernetes)
         string? next = null;
         do
         {
-            var page = await kubernetes.CoreV1.ListNamespaceAsync(labelSelector: selector, continueParameter: next, limit: 500, cancellationToken: cancellationToken);
+            if (kubernetes is INamespaceNameLister lister)
+            {
+                var page = await lister.ListNamespaceNamesAsync(selector, next, PageSize, cancellationToken);
+                names.AddRange(page.Names);
+                next = page.Continue;
+                continue;
+            }
+            var list = await kubernetes.CoreV1.ListNamespaceAsync(labelSelector: selector, continueParameter: next, limit: PageSize, cancellationToken: cancellationToken);
             // A namespace being deleted cannot take new secrets.
-            names.AddRange(page.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata.Name));
-            next = page.Metadata?.ContinueProperty;
+            names.AddRange(list.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata.Name));
+            next = list.Metadata?.ContinueProperty;
         } while (!string.IsNullOrEmpty(next));
         return names;
     }
+
+    private const int PageSize = 500;
 }
