@@ -14,7 +14,15 @@ public sealed record RotatorConfig(
     RotatorSettings Settings,
     MetricsSettings Metrics)
 {
-    public RegistryDefinition Registry(string name) => Registries.First(r => r.Name == name);
+    public RegistryDefinition Registry(string name)
+    {
+        // A loop: the planner looks up every due registry of every (secret, namespace).
+        foreach (var registry in Registries)
+        {
+            if (registry.Name == name) return registry;
+        }
+        throw new InvalidOperationException($"no registry named {name}");
+    }
 
     /// <summary>Located problems that do not stop the config from being used (printed by every command).</summary>
     public IReadOnlyList<ConfigError> Warnings { get; init; } = [];

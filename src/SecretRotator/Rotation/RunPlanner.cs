@@ -94,7 +94,7 @@ public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, Tim
     /// for the same registries; then only those whose stored token expires within refreshBefore, or never expires
     /// (static credentials are always re-read: it is cheap and picks up a rotated password).
     /// </summary>
-    public static IEnumerable<string> DueRegistries(SecretTarget target, V1Secret? existing, DateTimeOffset now, TimeSpan refreshBefore)
+    public static IReadOnlyList<string> DueRegistries(SecretTarget target, V1Secret? existing, DateTimeOffset now, TimeSpan refreshBefore)
     {
         if (existing is null || existing.GetLabel(ManagedSecret.ManagedByLabel) != ManagedSecret.ManagedByValue) return target.Registries;
         if (!IsJoined(existing.GetAnnotation(ManagedSecret.RegistriesAnnotation), target.Registries)) return target.Registries;
@@ -103,7 +103,19 @@ public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, Tim
         if (data is null || StoredSecretFacts.Of(data) is not { Entries: not null } facts || existing.GetAnnotation(ManagedSecret.ContentHashAnnotation) != facts.Hash)
             return target.Registries;
         var sources = SecretSources.ParseShared(existing.GetAnnotation(ManagedSecret.SourcesAnnotation));
-        return target.Registries.Where(r => sources?.GetValueOrDefault(r) is not { ExpiresAt: { } expiry } || expiry - now <= refreshBefore);
+        // Asked twice for every listed secret of a pass: a list is built only once a registry is found not due.
+        List<string>? some = null;
+        for (var i = 0; i < target.Registries.Count; i++)
+        {
+            var registry = target.Registries[i];
+            if (sources?.GetValueOrDefault(registry) is not { ExpiresAt: { } expiry } || expiry - now <= refreshBefore)
+            {
+                some?.Add(registry);
+                continue;
+            }
+            some ??= [.. target.Registries.Take(i)]; // every one before this was due
+        }
+        return some ?? target.Registries;
     }
 
     /// <summary><c>text == string.Join(",", parts)</c> without building the joined string (once per listed secret).</summary>

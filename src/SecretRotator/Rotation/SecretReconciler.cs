@@ -33,7 +33,7 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
 
     /// <summary>The secret half of <see cref="ReconcileAsync"/>: writes the secret and says whether its service accounts
     /// are to be ensured. <see cref="WrittenSecret.Result"/> is the target's result once they are.</summary>
-    public async Task<WrittenSecret> WriteSecretAsync(SecretTarget target, string ns, RunContext context)
+    public async ValueTask<WrittenSecret> WriteSecretAsync(SecretTarget target, string ns, RunContext context)
     {
         var writer = new SecretWriter(kubernetes.Client, context.Settings.Adopt);
         try
@@ -69,10 +69,10 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
         var due = RunPlanner.DueRegistries(target, current, context.Now, context.Settings.RefreshBefore);
         // Usually every fetched credential is due here, or none is: then no per-namespace dictionary is built.
         var dueCount = 0;
-        foreach (var registry in context.Credentials.Keys) dueCount += due.Contains(registry, StringComparer.Ordinal) ? 1 : 0;
+        foreach (var registry in context.Credentials.Keys) dueCount += due.Contains(registry) ? 1 : 0; // string's default equality is ordinal
         if (dueCount == 0) return NoCredentials;
         if (dueCount == context.Credentials.Count) return context.Credentials;
-        return context.Credentials.Where(c => due.Contains(c.Key, StringComparer.Ordinal)).ToDictionary(StringComparer.Ordinal);
+        return context.Credentials.Where(c => due.Contains(c.Key)).ToDictionary(StringComparer.Ordinal);
     }
 
     private static readonly IReadOnlyDictionary<string, Registries.RegistryCredential> NoCredentials =

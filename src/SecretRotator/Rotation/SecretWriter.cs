@@ -18,7 +18,7 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
     /// re-read, so entries carried over from the stored secret always come from the version being replaced.</param>
     /// <param name="existing">The managed secret from the run's LIST, or null if none was listed.</param>
     /// <returns>The outcome, and the desired secret it was decided on (null when the namespace is missing).</returns>
-    public async Task<(TargetResult Result, DesiredSecret? Desired)> WriteAsync(
+    public async ValueTask<(TargetResult Result, DesiredSecret? Desired)> WriteAsync(
         string name, string ns, Func<V1Secret?, DesiredSecret> build, V1Secret? existing, bool dryRun, CancellationToken cancellationToken)
     {
         // The LIST only shows our secrets; a same-named foreign one surfaces as 409 AlreadyExists on create,
@@ -45,11 +45,9 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
                 mustRead = false;
                 desired = build(basis);
                 if (!desired.HasEntries) return (new TargetResult(name, ns, Outcome.Failed, "registry_failed"), desired);
-                var decision = Decide(desired.Secret, existing);
+                var decision = Decide(name, ns, desired.Secret, existing);
                 if (decision is not null)
-                    return (decision.Outcome == Outcome.Unchanged && attempted is { } written
-                        ? new TargetResult(name, ns, written)
-                        : decision with { Secret = name, Namespace = ns }, desired);
+                    return (decision.Outcome == Outcome.Unchanged && attempted is { } written ? new TargetResult(name, ns, written) : decision, desired);
                 if (dryRun) return (Planned(name, ns, existing is null ? Outcome.Created : Outcome.Updated), desired);
 
                 if (existing is null)
@@ -106,16 +104,16 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
     }
 
     /// <summary>A final outcome that needs no write, or null when a write is due.</summary>
-    private TargetResult? Decide(V1Secret desired, V1Secret? existing)
+    private TargetResult? Decide(string name, string ns, V1Secret desired, V1Secret? existing)
     {
         if (existing is null) return null;
         var ours = existing.GetLabel(ManagedSecret.ManagedByLabel) == ManagedSecret.ManagedByValue;
         if (!ours && !adopt)
-            return new TargetResult("", "", Outcome.Foreign, "foreign",
+            return new TargetResult(name, ns, Outcome.Foreign, "foreign",
                 "a secret of this name exists without label app.kubernetes.io/managed-by=secret-rotator; left alone (set settings.adopt to take it over)");
-        if (ours && SecretBuilder.IsUpToDate(existing, desired)) return new TargetResult("", "", Outcome.Unchanged);
+        if (ours && SecretBuilder.IsUpToDate(existing, desired)) return new TargetResult(name, ns, Outcome.Unchanged);
         if (existing.Immutable == true)
-            return new TargetResult("", "", Outcome.Failed, "immutable",
+            return new TargetResult(name, ns, Outcome.Failed, "immutable",
                 "the secret is immutable: true and cannot be updated; delete it so it can be recreated");
         return null;
     }

@@ -13,20 +13,26 @@ public sealed class ServiceAccountBatch(ServiceAccountPatcher patcher)
     public async Task<IReadOnlyList<TargetResult>> EnsureAsync(IReadOnlyList<(PlannedSecret Item, WrittenSecret Written)> written,
         RunContext context, int concurrency)
     {
-        var accounts = written
-            .Where(w => w.Written.NeedsAccounts)
-            .SelectMany(w => w.Item.Target.ServiceAccounts.Select(account => (Key: (w.Item.Namespace, Account: account), Secret: w.Item.Target.Name)))
-            .GroupBy(x => x.Key, x => x.Secret)
-            // An account that already lists its secrets (a steady-state pass: nearly all) needs no work item.
-            .Where(g => !ServiceAccountPatcher.AlreadyLists(g, g.Key.Namespace, g.Key.Account, context.Accounts))
-            .ToList();
+        // Grouped by account; a secret the account's listed version already holds (a steady-state pass: nearly all)
+        // is left out, and an account with nothing left needs no work item.
+        var groups = new Dictionary<(string Namespace, string Account), List<string>>();
+        foreach (var (item, secret) in written)
+        {
+            if (!secret.NeedsAccounts) continue;
+            foreach (var account in item.Target.ServiceAccounts)
+            {
+                if (ServiceAccountPatcher.AlreadyLists(item.Target.Name, item.Namespace, account, context.Accounts)) continue;
+                if (!groups.TryGetValue((item.Namespace, account), out var secrets)) groups[(item.Namespace, account)] = secrets = [];
+                secrets.Add(item.Target.Name);
+            }
+        }
         var failures = new ConcurrentDictionary<(string Namespace, string Account), TargetResult>();
         // No token here: the patcher's calls are bounded by the pass's deadline, and a secret already written still
         // gets its accounts on shutdown (the in-flight target finishes, as in the daemon's single path).
-        await Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (group, _) =>
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (group, _) =>
         {
             var (ns, account) = group.Key;
-            var secrets = group.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(); // a stable entry order
+            var secrets = group.Value.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(); // a stable entry order
             TargetResult? failure;
             try
             {
@@ -38,13 +44,19 @@ public sealed class ServiceAccountBatch(ServiceAccountPatcher patcher)
             }
             if (failure is not null) failures[group.Key] = failure;
         });
-        return written.Select(w => Final(w.Item, w.Written, failures)).ToList();
+        var results = new List<TargetResult>(written.Count);
+        foreach (var (item, secret) in written) results.Add(Final(item, secret, failures));
+        return results;
     }
 
     // The first of the target's accounts (in config order) that failed decides, as on the single path.
-    private static TargetResult Final(PlannedSecret item, WrittenSecret written, ConcurrentDictionary<(string, string), TargetResult> failures) =>
-        written.NeedsAccounts
-        && item.Target.ServiceAccounts.Select(account => failures.GetValueOrDefault((item.Namespace, account))).FirstOrDefault(f => f is not null) is { } failure
-            ? failure with { Secret = item.Target.Name }
-            : written.Result;
+    private static TargetResult Final(PlannedSecret item, WrittenSecret written, ConcurrentDictionary<(string, string), TargetResult> failures)
+    {
+        if (!written.NeedsAccounts || failures.IsEmpty) return written.Result;
+        foreach (var account in item.Target.ServiceAccounts)
+        {
+            if (failures.TryGetValue((item.Namespace, account), out var failure)) return failure with { Secret = item.Target.Name };
+        }
+        return written.Result;
+    }
 }

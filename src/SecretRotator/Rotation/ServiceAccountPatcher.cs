@@ -37,8 +37,8 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
 
     /// <summary>True when the version held in <paramref name="known"/> already lists every one of <paramref name="secrets"/>:
     /// <see cref="EnsureAllAsync"/> would write nothing. Lets a steady-state pass skip the account without any async work.</summary>
-    public static bool AlreadyLists(IEnumerable<string> secrets, string ns, string account, ServiceAccountIndex known) =>
-        AsWanted(secrets, ns, account, add: true, known);
+    public static bool AlreadyLists(string secret, string ns, string account, ServiceAccountIndex known) =>
+        known.Find(ns, account) is { } held && !MustAdd(held, secret);
 
     // The version held already has (or, removing, lacks) every entry: nothing to write.
     private static bool AsWanted(IEnumerable<string> secrets, string ns, string account, bool add, ServiceAccountIndex known) =>
@@ -109,7 +109,15 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
         }
     }
 
-    private static bool MustAdd(V1ServiceAccount sa, string secret) => sa.ImagePullSecrets?.Any(r => r.Name == secret) != true;
+    private static bool MustAdd(V1ServiceAccount sa, string secret)
+    {
+        // A loop: the batch asks this for every (namespace, account) of a pass.
+        foreach (var reference in sa.ImagePullSecrets ?? [])
+        {
+            if (reference.Name == secret) return false;
+        }
+        return true;
+    }
 
     private static bool MustRemove(V1ServiceAccount sa, string secret) => AddedEntries(sa).Contains(secret);
 

@@ -70,7 +70,7 @@ public sealed class SteadyStateTests
     }
 
     [Fact]
-    public void AlreadyLists_HeldAccountListsEverySecret_TrueElseFalse()
+    public void AlreadyLists_HeldAccountListsTheSecret_TrueElseFalse()
     {
         var known = new ServiceAccountIndex();
         known.Remember(new V1ServiceAccount
@@ -79,9 +79,10 @@ public sealed class SteadyStateTests
             ImagePullSecrets = [new V1LocalObjectReference { Name = "regcred" }, new V1LocalObjectReference { Name = "ecrcred" }],
         });
 
-        Assert.True(ServiceAccountPatcher.AlreadyLists(["regcred", "ecrcred"], "team-a", "default", known));
-        Assert.False(ServiceAccountPatcher.AlreadyLists(["regcred", "other"], "team-a", "default", known));
-        Assert.False(ServiceAccountPatcher.AlreadyLists(["regcred"], "team-b", "default", known)); // not held: must be read
+        Assert.True(ServiceAccountPatcher.AlreadyLists("regcred", "team-a", "default", known));
+        Assert.True(ServiceAccountPatcher.AlreadyLists("ecrcred", "team-a", "default", known));
+        Assert.False(ServiceAccountPatcher.AlreadyLists("other", "team-a", "default", known));
+        Assert.False(ServiceAccountPatcher.AlreadyLists("regcred", "team-b", "default", known)); // not held: must be read
     }
 
     [Fact]
