@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Telemetry;
+using SecretRotator.Threading;
 
 namespace SecretRotator.Rotation;
 
@@ -52,18 +52,28 @@ public sealed class RotationRunner(
             CancellationToken = deadline.Token,
         };
 
-        var results = new ConcurrentBag<TargetResult>(plan.Unresolved);
-        var written = new ConcurrentBag<(PlannedSecret, WrittenSecret)>();
-        await Parallel.ForEachAsync(plan.Items, new ParallelOptions { MaxDegreeOfParallelism = config.Settings.Concurrency }, async (item, _) =>
+        // Each item's outcome in its own slot (no shared collection to contend for), gathered in plan order after.
+        var items = plan.Items;
+        var outcomes = new (TargetResult? NotStarted, WrittenSecret? Written)[items.Count];
+        await IndexedParallel.ForEachAsync(items.Count, config.Settings.Concurrency, async i =>
         {
-            if (NotStarted(item, config, shutdown, deadline.Token) is { } notStarted) results.Add(notStarted);
-            else written.Add((item, await reconciler.WriteSecretAsync(item.Target, item.Namespace, context)));
+            var item = items[i];
+            outcomes[i] = NotStarted(item, config, shutdown, deadline.Token) is { } notStarted
+                ? (notStarted, null)
+                : (null, await reconciler.WriteSecretAsync(item.Target, item.Namespace, context));
         });
-        foreach (var r in await accountBatch.EnsureAsync([.. written], context, config.Settings.Concurrency)) results.Add(r);
+        var results = new List<TargetResult>(plan.Unresolved);
+        var written = new List<(PlannedSecret, WrittenSecret)>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (outcomes[i].NotStarted is { } notStarted) results.Add(notStarted);
+            else written.Add((items[i], outcomes[i].Written!));
+        }
+        results.AddRange(await accountBatch.EnsureAsync(written, context, config.Settings.Concurrency));
 
         if (config.Settings.Prune && options.Secret is null && !plan.ResolutionFailed && !shutdown.IsCancellationRequested)
         {
-            foreach (var r in await pruner.PruneAsync(plan.Orphans(), options.DryRun, accounts, deadline.Token, shutdown)) results.Add(r);
+            results.AddRange(await pruner.PruneAsync(plan.Orphans(), options.DryRun, accounts, deadline.Token, shutdown));
         }
 
         var report = RunReportBuilder.Build(results, plan, fetched, options.DryRun);
