@@ -16,10 +16,10 @@ public sealed record RotatorConfig(
 {
     public RegistryDefinition Registry(string name)
     {
-        // A loop: the planner looks up every due registry of every (secret, namespace).
-        foreach (var registry in Registries)
+        // An index loop (no enumerator): the planner looks up every due registry of every (secret, namespace).
+        for (var i = 0; i < Registries.Count; i++)
         {
-            if (registry.Name == name) return registry;
+            if (Registries[i].Name == name) return Registries[i];
         }
         throw new InvalidOperationException($"no registry named {name}");
     }

@@ -41,7 +41,7 @@ public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, Tim
             foreach (var item in items)
             {
                 var registries = options.Force ? item.Target.Registries : DueRegistries(item.Target, listing.Secrets.GetValueOrDefault(item.Key), now, config.Settings.RefreshBefore);
-                foreach (var registry in registries) due[registry] = config.Registry(registry);
+                for (var i = 0; i < registries.Count; i++) due[registries[i]] = config.Registry(registries[i]);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

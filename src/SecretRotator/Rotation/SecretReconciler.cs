@@ -69,10 +69,10 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
         var due = RunPlanner.DueRegistries(target, current, context.Now, context.Settings.RefreshBefore);
         // Usually every fetched credential is due here, or none is: then no per-namespace dictionary is built.
         var dueCount = 0;
-        foreach (var registry in context.Credentials.Keys) dueCount += due.Contains(registry) ? 1 : 0; // string's default equality is ordinal
+        for (var i = 0; i < due.Count; i++) dueCount += context.Credentials.ContainsKey(due[i]) ? 1 : 0;
         if (dueCount == 0) return NoCredentials;
         if (dueCount == context.Credentials.Count) return context.Credentials;
-        return context.Credentials.Where(c => due.Contains(c.Key)).ToDictionary(StringComparer.Ordinal);
+        return context.Credentials.Where(c => due.Contains(c.Key)).ToDictionary(StringComparer.Ordinal); // string's default equality is ordinal
     }
 
     private static readonly IReadOnlyDictionary<string, Registries.RegistryCredential> NoCredentials =

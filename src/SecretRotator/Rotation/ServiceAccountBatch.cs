@@ -19,8 +19,10 @@ public sealed class ServiceAccountBatch(ServiceAccountPatcher patcher)
         foreach (var (item, secret) in written)
         {
             if (!secret.NeedsAccounts) continue;
-            foreach (var account in item.Target.ServiceAccounts)
+            var accounts = item.Target.ServiceAccounts;
+            for (var i = 0; i < accounts.Count; i++)
             {
+                var account = accounts[i];
                 if (ServiceAccountPatcher.AlreadyLists(item.Target.Name, item.Namespace, account, context.Accounts)) continue;
                 if (!groups.TryGetValue((item.Namespace, account), out var secrets)) groups[(item.Namespace, account)] = secrets = [];
                 secrets.Add(item.Target.Name);
@@ -53,9 +55,10 @@ public sealed class ServiceAccountBatch(ServiceAccountPatcher patcher)
     private static TargetResult Final(PlannedSecret item, WrittenSecret written, ConcurrentDictionary<(string, string), TargetResult> failures)
     {
         if (!written.NeedsAccounts || failures.IsEmpty) return written.Result;
-        foreach (var account in item.Target.ServiceAccounts)
+        var accounts = item.Target.ServiceAccounts;
+        for (var i = 0; i < accounts.Count; i++)
         {
-            if (failures.TryGetValue((item.Namespace, account), out var failure)) return failure with { Secret = item.Target.Name };
+            if (failures.TryGetValue((item.Namespace, accounts[i]), out var failure)) return failure with { Secret = item.Target.Name };
         }
         return written.Result;
     }

@@ -111,10 +111,11 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
 
     private static bool MustAdd(V1ServiceAccount sa, string secret)
     {
-        // A loop: the batch asks this for every (namespace, account) of a pass.
-        foreach (var reference in sa.ImagePullSecrets ?? [])
+        // An index loop: the batch asks this for every (namespace, account) of a pass.
+        var references = sa.ImagePullSecrets;
+        for (var i = 0; i < (references?.Count ?? 0); i++)
         {
-            if (reference.Name == secret) return false;
+            if (references![i].Name == secret) return false;
         }
         return true;
     }

@@ -47,10 +47,12 @@ public sealed partial class RunRecorder(RotatorMetrics metrics, ILogger<RunRecor
         foreach (var ((secret, outcome), count) in writes) metrics.SecretWrite(secret, outcome.Label(), count);
         if (!report.DryRun)
         {
+            // Secrets with a failed target, once: not a scan of every target per registry.
+            var failedSecrets = report.Targets.Where(t => t.Outcome.IsFailure()).Select(t => t.Secret).ToHashSet(StringComparer.Ordinal);
             foreach (var (name, result) in report.Registries)
             {
                 if (!result.Fetched && result.ExpiresAt is { } stored) metrics.TokenExpiry(name, stored);
-                var failedTargets = report.Targets.Any(t => t.Outcome.IsFailure() && targets.Any(s => s.Name == t.Secret && s.Registries.Contains(name)));
+                var failedTargets = targets.Any(s => failedSecrets.Contains(s.Name) && s.Registries.Contains(name));
                 // A registry that failed, or whose secrets failed, keeps its previous last-success time.
                 if (result.Error is null && !failedTargets) metrics.LastSuccess(name, now);
             }

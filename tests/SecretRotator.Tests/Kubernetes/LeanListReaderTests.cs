@@ -127,6 +127,22 @@ public sealed class LeanListReaderTests
     }
 
     [Fact]
+    public void Read_AdjacentItemsOfOneNamespace_ShareTheNamespaceString()
+    {
+        var json = Encoding.UTF8.GetBytes("""
+            {"items":[
+              {"metadata":{"name":"a","namespace":"team-a"}},{"metadata":{"name":"b","namespace":"team-\u0061"}},
+              {"metadata":{"name":"c","namespace":"team-b"}},{"metadata":{"name":"d","namespace":"team-a"}}]}
+            """);
+
+        var items = ((V1SecretList)LeanListReader.Read(typeof(V1SecretList), json, json.Length)).Items;
+
+        Assert.Equal(["team-a", "team-a", "team-b", "team-a"], items.Select(i => i.Metadata.NamespaceProperty));
+        Assert.Same(items[0].Metadata.NamespaceProperty, items[1].Metadata.NamespaceProperty); // escaped, still equal
+        Assert.NotSame(items[0].Metadata.NamespaceProperty, items[3].Metadata.NamespaceProperty); // only the previous one is kept
+    }
+
+    [Fact]
     public void Read_SameLabelsAnnotationsAndDataInSeveralItems_OneReadOnlyMap()
     {
         var items = Lean<V1SecretList>(Secrets).Items;

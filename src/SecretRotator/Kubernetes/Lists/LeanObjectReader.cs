@@ -84,7 +84,7 @@ internal static class LeanObjectReader
         {
             bool ok;
             if (r.ValueTextEquals("name"u8)) { ok = TryString(ref r, s, out var v); meta.Name = v; }
-            else if (r.ValueTextEquals("namespace"u8)) { ok = TryString(ref r, s, out var v); meta.NamespaceProperty = v; }
+            else if (r.ValueTextEquals("namespace"u8)) { ok = TryNamespaceName(ref r, s, out var v); meta.NamespaceProperty = v; }
             else if (r.ValueTextEquals("uid"u8)) { ok = TryString(ref r, null, out var v); meta.Uid = v; }
             else if (r.ValueTextEquals("resourceVersion"u8)) { ok = TryString(ref r, null, out var v); meta.ResourceVersion = v; }
             else if (r.ValueTextEquals("creationTimestamp"u8)) { ok = TryTimestamp(ref r, out var v); meta.CreationTimestamp = v; }
@@ -171,6 +171,16 @@ internal static class LeanObjectReader
         if (r.TokenType == JsonTokenType.Null) return true;
         if (r.TokenType != JsonTokenType.String) return false;
         value = s is null ? r.GetString() : s.Shared(ref r);
+        return true;
+    }
+
+    private static bool TryNamespaceName(ref Utf8JsonReader r, PageStrings s, out string? value)
+    {
+        value = null;
+        if (!r.Read()) return false;
+        if (r.TokenType == JsonTokenType.Null) return true;
+        if (r.TokenType != JsonTokenType.String) return false;
+        value = s.Namespace(ref r);
         return true;
     }
 

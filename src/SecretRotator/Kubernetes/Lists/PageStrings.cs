@@ -96,6 +96,16 @@ internal sealed class PageStrings
         return created;
     }
 
+    private string? _namespace;
+
+    /// <summary>
+    /// The current token as a namespace name, shared with the previous item's when equal: a LIST comes in namespace
+    /// order, so the objects of one namespace are adjacent. Kept out of <see cref="Shared"/>'s table, which a page of
+    /// 500 different namespaces would only fill and grow.
+    /// </summary>
+    public string Namespace(ref Utf8JsonReader reader) =>
+        _namespace is { } previous && reader.ValueTextEquals(previous) ? previous : _namespace = reader.GetString()!;
+
     /// <summary>The current base64 string token decoded, shared with earlier tokens of the same text.</summary>
     public byte[] SharedBase64(ref Utf8JsonReader reader)
     {
