@@ -51,7 +51,7 @@ internal static class HotPath
         var items = decoded!.Items;
         Step("decide due registries (parse + hash stored content, sources annotation)", () =>
         {
-            foreach (var s in items) _ = RunPlanner.DueRegistries(target, s, now, TimeSpan.FromHours(1)).Count();
+            foreach (var s in items) _ = RunPlanner.DueRegistries(target, s, now, TimeSpan.FromHours(1)).Count;
         }, secrets);
         Step("build desired secret + compare (unchanged)", () =>
         {
