@@ -9,7 +9,7 @@ using SecretRotator.Tests.Fakes.Kubernetes;
 
 namespace SecretRotator.Tests.Kubernetes;
 
-/// <summary>The names-only namespace LIST gives the names the typed decode gives, without namespaces being deleted.</summary>
+/// <summary>The names-only namespace LIST (<see cref="LeanListReader.ReadNamespaceNames"/>) gives the names the typed decode gives, without namespaces being deleted.</summary>
 public sealed class NamespaceNameReaderTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -35,7 +35,7 @@ public sealed class NamespaceNameReaderTests
         var typed = KubernetesJson.Deserialize<k8s.Models.V1NamespaceList>(Namespaces);
         var expected = typed.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata.Name).ToList();
 
-        var page = NamespaceNameReader.Read(Encoding.UTF8.GetBytes(Namespaces));
+        var page = Names(Namespaces);
 
         Assert.Equal(["team-a", "team-b-x", "no-status"], page.Names);
         Assert.Equal(expected, page.Names);
@@ -48,7 +48,7 @@ public sealed class NamespaceNameReaderTests
     [InlineData("""{"metadata":null}""")]
     public void Read_LastOrEmptyPage_NoContinueToken(string json)
     {
-        var page = NamespaceNameReader.Read(Encoding.UTF8.GetBytes(json));
+        var page = Names(json);
 
         Assert.Empty(page.Names);
         Assert.Null(page.Continue);
@@ -62,7 +62,7 @@ public sealed class NamespaceNameReaderTests
     [InlineData("""[]""")]
     public void Read_Malformed_ThrowsJsonException(string json)
     {
-        Assert.ThrowsAny<JsonException>(() => NamespaceNameReader.Read(Encoding.UTF8.GetBytes(json)));
+        Assert.ThrowsAny<JsonException>(() => Names(json));
     }
 
     [Fact]
@@ -89,6 +89,12 @@ public sealed class NamespaceNameReaderTests
         Assert.Equal(2, pages);
         Assert.Equal(fromTyped.Items.Select(n => n.Metadata.Name), names);
         Assert.Equal(["team-a", "team-a-x", "team-b", "team-c"], names);
+    }
+
+    private static NamespaceNamePage Names(string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        return LeanListReader.ReadNamespaceNames(bytes, bytes.Length);
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class LeanListKubernetes(KubernetesClientConfiguration config, par
         var (buffer, length) = await ReadBodyAsync(response.Content, cancellationToken);
         try
         {
-            return NamespaceNameReader.Read(buffer.AsSpan(0, length));
+            return LeanListReader.ReadNamespaceNames(buffer, length);
         }
         finally
         {

@@ -15,16 +15,28 @@ public static class LeanListReader
 
     /// <summary>Decodes <paramref name="length"/> bytes of <paramref name="json"/> as a list of <paramref name="type"/>.</summary>
     /// <exception cref="JsonException">Malformed JSON, or an item even the typed decode rejects.</exception>
-    public static object Read(Type type, byte[] json, int length)
+    public static object Read(Type type, byte[] json, int length) => Decode(type.Name, () => ReadList(type, json, length));
+
+    /// <summary>A NamespaceList body as names only, without namespaces being deleted (see <see cref="INamespaceNameLister"/>).</summary>
+    /// <exception cref="JsonException">Malformed JSON, or a namespace without a name.</exception>
+    public static NamespaceNamePage ReadNamespaceNames(byte[] json, int length) => Decode(nameof(V1NamespaceList), () =>
+    {
+        V1ListMeta? metadata = null;
+        var names = ReadEnvelope<string?>(json, length, NamespaceNameReader.TryName, (_, _, m) => metadata = m);
+        names.RemoveAll(name => name is null);
+        return new NamespaceNamePage(names!, string.IsNullOrEmpty(metadata?.ContinueProperty) ? null : metadata.ContinueProperty);
+    });
+
+    private static T Decode<T>(string what, Func<T> decode)
     {
         try
         {
-            return ReadList(type, json, length);
+            return decode();
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
             // A token of the wrong type in the envelope (e.g. a string remainingItemCount): reported as the typed decode would.
-            throw new JsonException($"cannot decode the {type.Name} response: {e.Message}", e);
+            throw new JsonException($"cannot decode the {what} response: {e.Message}", e);
         }
     }
 

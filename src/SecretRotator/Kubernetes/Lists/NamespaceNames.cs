@@ -16,56 +16,16 @@ public interface INamespaceNameLister
     Task<NamespaceNamePage> ListNamespaceNamesAsync(string? labelSelector, string? continueToken, int limit, CancellationToken cancellationToken);
 }
 
-/// <summary>Reads a NamespaceList body into a <see cref="NamespaceNamePage"/>: name, phase and the list's continue
-/// token; everything else is skipped without allocating.</summary>
-public static class NamespaceNameReader
+/// <summary>Reads one namespace of a NamespaceList for <see cref="LeanListReader.ReadNamespaceNames"/>: its name and
+/// phase; everything else is skipped without allocating.</summary>
+internal static class NamespaceNameReader
 {
-    /// <exception cref="JsonException">Malformed JSON, or a namespace without a name.</exception>
-    public static NamespaceNamePage Read(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            return ReadPage(json);
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        {
-            throw new JsonException($"cannot decode the NamespaceList response: {e.Message}", e);
-        }
-    }
-
-    private static NamespaceNamePage ReadPage(ReadOnlySpan<byte> json)
-    {
-        var r = new Utf8JsonReader(json);
-        var names = new List<string>();
-        string? next = null;
-        if (!r.Read() || r.TokenType != JsonTokenType.StartObject) throw new JsonException("a list response is not a JSON object");
-        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
-        {
-            if (r.ValueTextEquals("items"u8))
-            {
-                r.Read();
-                if (r.TokenType == JsonTokenType.Null) continue;
-                if (r.TokenType != JsonTokenType.StartArray) throw new JsonException("items is not an array");
-                while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-                {
-                    // A namespace being deleted cannot take new secrets.
-                    if (ReadItem(ref r) is ({ } name, false)) names.Add(name);
-                }
-            }
-            else if (r.ValueTextEquals("metadata"u8)) next = ReadContinue(ref r);
-            else
-            {
-                r.Read();
-                r.Skip();
-            }
-        }
-        return new NamespaceNamePage(names, string.IsNullOrEmpty(next) ? null : next);
-    }
-
-    private static (string? Name, bool Terminating) ReadItem(ref Utf8JsonReader r)
+    /// <summary>The namespace's name, or null when it is being deleted (it cannot take new secrets).</summary>
+    /// <exception cref="JsonException">Not an object, or no name.</exception>
+    public static bool TryName(ref Utf8JsonReader r, PageStrings strings, out string? name)
     {
         if (r.TokenType != JsonTokenType.StartObject) throw new JsonException("a namespace is not a JSON object");
-        string? name = null;
+        name = null;
         var terminating = false;
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
@@ -77,10 +37,10 @@ public static class NamespaceNameReader
                 r.Skip();
             }
         }
-        return name is null ? throw new JsonException("a namespace without metadata.name") : (name, terminating);
+        if (name is null) throw new JsonException("a namespace without metadata.name");
+        if (terminating) name = null;
+        return true; // never the typed decode: a name is all this list keeps
     }
-
-    private static string? ReadContinue(ref Utf8JsonReader r) => ReadProperty(ref r, "continue"u8);
 
     /// <summary>The string property <paramref name="property"/> of the object at the reader; the rest is skipped.</summary>
     private static string? ReadProperty(ref Utf8JsonReader r, ReadOnlySpan<byte> property)
