@@ -20,6 +20,16 @@ public static class Glob
         return null;
     }
 
+    /// <summary>Whether any of <paramref name="globs"/> matches. An index loop: a pass asks this for every listed namespace.</summary>
+    public static bool MatchesAny(IReadOnlyList<string> globs, string value)
+    {
+        for (var i = 0; i < globs.Count; i++)
+        {
+            if (IsMatch(globs[i], value)) return true;
+        }
+        return false;
+    }
+
     /// <summary>'*' any run of characters except a line break, '?' exactly one (a validated glob holds nothing else special).
     /// No allocation: a pass matches every listed namespace against every glob.</summary>
     public static bool IsMatch(string glob, string value) =>

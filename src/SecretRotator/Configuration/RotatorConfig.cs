@@ -52,6 +52,10 @@ public sealed record NamespaceSelection(
 {
     /// <summary>Only exact names: works with namespace-scoped RBAC, no namespace LIST needed.</summary>
     public bool IsExplicitOnly => Selector is null && Names.All(n => !Glob.IsPattern(n));
+
+    /// <summary>Whether a namespace name passes <see cref="Names"/> (globs or exact names; none: any) and
+    /// <see cref="Exclude"/>. The selector is the caller's to check: on the server, or against the namespace's labels.</summary>
+    public bool AdmitsName(string ns) => (Names.Count == 0 || Glob.MatchesAny(Names, ns)) && !Glob.MatchesAny(Exclude, ns);
 }
 
 public sealed record RotatorSettings

@@ -46,8 +46,7 @@ public sealed class ConfigPodViewBuilder(CredentialFetcher fetcher, IEnumerable<
 
     private static bool Selects(NamespaceSelection selection, string ns, string target, List<string> notes)
     {
-        if (selection.Exclude.Any(g => Glob.IsMatch(g, ns))) return false;
-        if (selection.Names.Count > 0 && !selection.Names.Any(g => Glob.IsMatch(g, ns))) return false;
+        if (!selection.AdmitsName(ns)) return false;
         if (selection.Selector is { } selector)
             notes.Add($"secret {target} also requires the label selector '{selector}', which cannot be checked offline: assumed to match {ns}");
         return true;

@@ -16,27 +16,15 @@ public sealed class NamespaceResolver(IKubernetes kubernetes)
     public async Task<IReadOnlyList<string>> ResolveAsync(NamespaceSelection selection, IReadOnlyList<string> only, CancellationToken cancellationToken)
     {
         // A selector narrows on the server; names (globs) then filter locally. Without names, the selector alone decides.
-        var explicitOnly = selection.IsExplicitOnly;
-        var candidates = explicitOnly ? selection.Names : await ListAsync(selection.Selector, cancellationToken);
-        var globs = explicitOnly ? [] : selection.Names;
-        // Loops, not LINQ: a pass filters every listed namespace (10,000 and more) through this.
+        var candidates = selection.IsExplicitOnly ? selection.Names : await ListAsync(selection.Selector, cancellationToken);
+        // A loop, not LINQ: a pass filters every listed namespace (10,000 and more) through this.
         var names = new List<string>(candidates.Count);
         foreach (var name in candidates)
         {
-            if ((globs.Count == 0 || MatchesAny(globs, name)) && !MatchesAny(selection.Exclude, name) && (only.Count == 0 || only.Contains(name)))
-                names.Add(name);
+            if (selection.AdmitsName(name) && (only.Count == 0 || only.Contains(name))) names.Add(name);
         }
         // A LIST comes in key order, so usually there is nothing to sort or remove.
         return IsStrictlyAscending(names) ? names : names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-    }
-
-    private static bool MatchesAny(IReadOnlyList<string> globs, string name)
-    {
-        for (var i = 0; i < globs.Count; i++) // not foreach: an interface's enumerator is an allocation per namespace
-        {
-            if (Glob.IsMatch(globs[i], name)) return true;
-        }
-        return false;
     }
 
     private static bool IsStrictlyAscending(List<string> names)
@@ -82,19 +70,20 @@ public sealed class NamespaceResolver(IKubernetes kubernetes)
         string? next = null;
         do
         {
-            if (kubernetes is INamespaceNameLister lister)
-            {
-                var page = await lister.ListNamespaceNamesAsync(selector, next, PageSize, cancellationToken);
-                names.AddRange(page.Names);
-                next = page.Continue;
-                continue;
-            }
-            var list = await kubernetes.CoreV1.ListNamespaceAsync(labelSelector: selector, continueParameter: next, limit: PageSize, cancellationToken: cancellationToken);
-            // A namespace being deleted cannot take new secrets.
-            names.AddRange(list.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata.Name));
-            next = list.Metadata?.ContinueProperty;
+            var page = await PageAsync(selector, next, cancellationToken);
+            names.AddRange(page.Names);
+            next = page.Continue;
         } while (!string.IsNullOrEmpty(next));
         return names;
+    }
+
+    /// <summary>Names only where the client can list them so; any other client through the typed LIST.</summary>
+    private async Task<NamespaceNamePage> PageAsync(string? selector, string? next, CancellationToken cancellationToken)
+    {
+        if (kubernetes is INamespaceNameLister lister) return await lister.ListNamespaceNamesAsync(selector, next, PageSize, cancellationToken);
+        var list = await kubernetes.CoreV1.ListNamespaceAsync(labelSelector: selector, continueParameter: next, limit: PageSize, cancellationToken: cancellationToken);
+        // A namespace being deleted cannot take new secrets.
+        return new NamespaceNamePage([.. list.Items.Where(n => n.Status?.Phase != "Terminating").Select(n => n.Metadata.Name)], list.Metadata?.ContinueProperty);
     }
 
     private const int PageSize = 500;

@@ -33,8 +33,7 @@ public sealed class ClusterState(RotatorConfig config)
         if (ns.Status?.Phase == "Terminating") return false;
         var selection = target.Namespaces;
         if (selection.Selector is { } selector && !LabelSelector.Matches(selector, ns.Metadata.Labels)) return false;
-        if (selection.Names.Count > 0 && !selection.Names.Any(g => Glob.IsMatch(g, name))) return false;
-        return !selection.Exclude.Any(g => Glob.IsMatch(g, name));
+        return selection.AdmitsName(name);
     }
 
     /// <summary>Every (target, namespace) the config asks for, from the namespaces seen so far.</summary>

@@ -58,4 +58,26 @@ public sealed class GlobTests
     [InlineData("a?", true)]
     [InlineData("default", false)]
     public void IsPattern_Glob_DetectsWildcards(string glob, bool expected) => Assert.Equal(expected, Glob.IsPattern(glob));
+
+    [Theory]
+    [InlineData("team-a", true)] // a glob
+    [InlineData("default", true)] // an exact name
+    [InlineData("team-skip", false)] // excluded
+    [InlineData("other", false)] // not named
+    public void AdmitsName_NamesAndExclude_BothMustAgree(string ns, bool expected)
+    {
+        var selection = new NamespaceSelection(["team-*", "default"], "pull-secrets=enabled", ["*-skip"]);
+
+        Assert.Equal(expected, selection.AdmitsName(ns));
+    }
+
+    [Fact]
+    public void AdmitsName_NoNames_OnlyExcludeDecides()
+    {
+        var selection = new NamespaceSelection([], "pull-secrets=enabled", ["kube-*"]);
+
+        Assert.True(selection.AdmitsName("anything"));
+        Assert.False(selection.AdmitsName("kube-system"));
+        Assert.False(Glob.MatchesAny([], "anything"));
+    }
 }
