@@ -24,7 +24,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.TryAddSingleton<IEnvironmentVariables, ProcessEnvironmentVariables>();
         services.AddSecretRotatorTelemetry(); // RotatorMetrics, /metrics, Pushgateway and OTLP publishing
-        services.AddSingleton<ConfigLoader>();
+        // The loader reads each registry type's fields through the providers, which it knows only as parsers.
+        services.AddSingleton(sp => new ConfigLoader(sp.GetServices<IRegistryProvider>()));
         services.AddSingleton<IValueResolver, ValueResolver>();
         services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(
             sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(),
@@ -48,7 +49,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<SecretStatusReader>();
 
         // Registry types
-        services.AddSingleton<IRegistryProvider, StaticRegistryProvider>();
+        services.AddStaticRegistry();
         services.AddEcrRegistry();
         services.AddEcrPublicRegistry();
         services.AddAcrRegistry();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
+using SecretRotator.Rbac;
 
 namespace SecretRotator.Cli;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using SecretRotator.Rbac;
 
 namespace SecretRotator.Cli;
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Scheduling;

@@ -2,9 +2,9 @@ using System.CommandLine;
 using k8s.Autorest;
 using k8s.Exceptions;
 using Microsoft.Extensions.DependencyInjection;
+using SecretRotator.Configuration;
 using SecretRotator.Explain;
 using SecretRotator.Kubernetes;
-using SecretRotator.Kubernetes.Keyring;
 using SecretRotator.Registries;
 using SecretRotator.Rotation;
 

@@ -3,6 +3,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Kubernetes;
+using SecretRotator.Rbac;
 
 namespace SecretRotator.Cli;
 

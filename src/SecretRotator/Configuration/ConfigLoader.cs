@@ -1,15 +1,13 @@
 using System.Text.RegularExpressions;
-using SecretRotator.Kubernetes;
-using SecretRotator.Registries;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace SecretRotator.Configuration;
 
 /// <summary>Parses and validates the config file; every problem is collected and thrown together.</summary>
-public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> providers)
+public sealed partial class ConfigLoader(IEnumerable<IRegistryOptionsParser> registryTypes)
 {
-    private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);
+    private readonly Dictionary<string, IRegistryOptionsParser> _providers = registryTypes.ToDictionary(p => p.Type, StringComparer.Ordinal);
 
     // \z, not $: '$' also matches before a final newline, so "name\n" (a YAML block scalar) would pass.
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}\\z")]
@@ -113,7 +111,7 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryProvider> provider
     private static Quartz.CronExpression? ParseSchedule(ConfigMap entry)
     {
         if (entry.GetString("schedule") is not { } text) return null;
-        var (expression, problem) = Scheduling.CronSchedule.Parse(text);
+        var (expression, problem) = CronSchedule.Parse(text);
         if (problem is not null) entry.Error("schedule", problem);
         return expression;
     }

@@ -1,4 +1,3 @@
-using SecretRotator.Kubernetes.Keyring;
 using YamlDotNet.RepresentationModel;
 
 namespace SecretRotator.Configuration;

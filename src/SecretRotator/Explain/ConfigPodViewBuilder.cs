@@ -1,5 +1,6 @@
 using k8s.Exceptions;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Rotation;
 

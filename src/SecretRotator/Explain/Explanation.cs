@@ -1,3 +1,4 @@
+using SecretRotator.Configuration;
 using SecretRotator.Kubernetes.Keyring;
 
 namespace SecretRotator.Explain;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using SecretRotator.Registries;
 
 namespace SecretRotator.Kubernetes;
 

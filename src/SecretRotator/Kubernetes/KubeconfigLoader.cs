@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using k8s;
 using k8s.Exceptions;
 using k8s.KubeConfigModels;
-using SecretRotator.Registries;
+using SecretRotator.Configuration;
 
 namespace SecretRotator.Kubernetes;
 

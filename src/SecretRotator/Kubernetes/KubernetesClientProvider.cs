@@ -1,5 +1,5 @@
 using k8s;
-using SecretRotator.Registries;
+using SecretRotator.Configuration;
 
 namespace SecretRotator.Kubernetes;
 

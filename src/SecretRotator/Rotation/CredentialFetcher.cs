@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Networking;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Verification;
-using SecretRotator.Telemetry;
 
 namespace SecretRotator.Rotation;
 
@@ -13,7 +13,7 @@ namespace SecretRotator.Rotation;
 /// A fetch cut by the deadline (settings.timeout) is a failed fetch with reason timeout that names the endpoint that
 /// did not answer.
 /// </summary>
-public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> providers, IRegistryVerifier verifier, RunRecorder recorder,
+public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> providers, IRegistryVerifier verifier, IRunObserver recorder,
     ILogger<CredentialFetcher> logger)
 {
     private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);

@@ -1,7 +1,6 @@
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
-using SecretRotator.Telemetry;
 using SecretRotator.Threading;
 
 namespace SecretRotator.Rotation;
@@ -10,7 +9,7 @@ namespace SecretRotator.Rotation;
 /// One pass (<c>run</c>), in named phases: plan (<see cref="RunPlanner"/>), fetch what is due
 /// (<see cref="CredentialFetcher"/>), write every (secret, namespace) with bounded concurrency
 /// (<see cref="SecretReconciler"/>), then each service account once with all its secrets (<see cref="ServiceAccountBatch"/>), prune (<see cref="Pruner"/>), report (<see cref="RunReportBuilder"/>) and
-/// record (<see cref="RunRecorder"/>).
+/// record (<see cref="IRunObserver"/>).
 /// </summary>
 public sealed class RotationRunner(
     IKubernetesClientProvider kubernetes,
@@ -19,7 +18,7 @@ public sealed class RotationRunner(
     SecretReconciler reconciler,
     ServiceAccountBatch accountBatch,
     Pruner pruner,
-    RunRecorder recorder,
+    IRunObserver recorder,
     TimeProvider time)
 {
     /// <param name="shutdown">Cancelled on SIGTERM/Ctrl-C: no new write starts, in-flight writes finish.</param>

@@ -62,7 +62,7 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
     /// refreshBefore of expiry). A token fetched because another secret needed it does not rewrite a secret whose
     /// stored entry is still valid, so a new namespace costs one write, not one per namespace.
     /// </summary>
-    private static IReadOnlyDictionary<string, Registries.RegistryCredential> DueCredentials(SecretTarget target, k8s.Models.V1Secret? current, RunContext context)
+    private static IReadOnlyDictionary<string, RegistryCredential> DueCredentials(SecretTarget target, k8s.Models.V1Secret? current, RunContext context)
     {
         // Nothing fetched (the usual steady-state pass): nothing can be due, and no per-namespace set is built.
         if (context.Force || context.Credentials.Count == 0) return context.Credentials;
@@ -75,8 +75,8 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
         return context.Credentials.Where(c => due.Contains(c.Key)).ToDictionary(StringComparer.Ordinal); // string's default equality is ordinal
     }
 
-    private static readonly IReadOnlyDictionary<string, Registries.RegistryCredential> NoCredentials =
-        new Dictionary<string, Registries.RegistryCredential>(StringComparer.Ordinal);
+    private static readonly IReadOnlyDictionary<string, RegistryCredential> NoCredentials =
+        new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
 
     // A bug or unexpected data must cost this one target, never the whole run: it is reported and counted.
     internal static TargetResult Unexpected(string secret, string ns, Exception e) =>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 
 namespace SecretRotator.Scheduling;

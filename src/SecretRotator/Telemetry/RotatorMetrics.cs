@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using SecretRotator.Kubernetes.Watching;
 
 namespace SecretRotator.Telemetry;
 
@@ -9,7 +10,7 @@ namespace SecretRotator.Telemetry;
 /// docs/monitoring.md. Label cardinality is bounded: outcomes are closed sets (checked here), the secret and
 /// registry labels come from the config file, and namespace appears only on failures.
 /// </summary>
-public sealed class RotatorMetrics : IDisposable
+public sealed class RotatorMetrics : IDisposable, IWatchMetrics
 {
     public const string MeterName = "SecretRotator";
 

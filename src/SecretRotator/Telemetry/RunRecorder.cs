@@ -6,9 +6,9 @@ namespace SecretRotator.Telemetry;
 
 /// <summary>
 /// Turns what a pass (or a single reconcile) did into metrics and log lines, so the rotation code decides and
-/// this class counts. <see cref="RotatorMetrics"/> still owns the meter and instruments.
+/// this class counts (Rotation knows it as <see cref="IRunObserver"/>). <see cref="RotatorMetrics"/> still owns the meter and instruments.
 /// </summary>
-public sealed partial class RunRecorder(RotatorMetrics metrics, ILogger<RunRecorder> logger)
+public sealed partial class RunRecorder(RotatorMetrics metrics, ILogger<RunRecorder> logger) : IRunObserver
 {
     public void TokenFetched(string registry, DateTimeOffset? expiresAt)
     {
@@ -19,10 +19,10 @@ public sealed partial class RunRecorder(RotatorMetrics metrics, ILogger<RunRecor
     public void TokenFailed(string registry) => metrics.TokenRequest(registry, TokenOutcomes.Failure);
 
     /// <summary>One (secret, namespace) outcome: the write counter, the failure counter and its log line.</summary>
-    public void Target(TargetResult r)
+    public void Target(TargetResult result)
     {
-        if (r.Outcome is not (Outcome.MissingNamespace or Outcome.Pruned)) metrics.SecretWrite(r.Secret, r.Outcome.Label());
-        Failure(r);
+        if (result.Outcome is not (Outcome.MissingNamespace or Outcome.Pruned)) metrics.SecretWrite(result.Secret, result.Outcome.Label());
+        Failure(result);
     }
 
     /// <summary>The failure counter and log line of one target: a failure, or a missing namespace (logged only).</summary>

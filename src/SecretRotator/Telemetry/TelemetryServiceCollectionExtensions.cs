@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using SecretRotator.Rotation;
 
 namespace SecretRotator.Telemetry;
 
@@ -32,6 +33,7 @@ public static class TelemetryServiceCollectionExtensions
         }));
 
         services.TryAddSingleton<RunRecorder>();
+        services.TryAddSingleton<IRunObserver>(sp => sp.GetRequiredService<RunRecorder>());
 
         services.AddHttpClient(PushgatewayClient.HttpClientName);
         services.TryAddSingleton<PushgatewayClient>();

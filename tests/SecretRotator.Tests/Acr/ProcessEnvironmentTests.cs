@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SecretRotator.Configuration;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;
 

@@ -3,7 +3,7 @@ using SecretRotator.Tests.TestSupport;
 namespace SecretRotator.Tests.Architecture;
 
 /// <summary>
-/// The top-level folders of src/SecretRotator depend one way (docs/architecture.md): a cycle between two folders
+/// The top-level folders of src/SecretRotator depend one way (README.md, "Layout"): a cycle between two folders
 /// means neither can be read, tested or changed without the other. These tests read the source, so the failure
 /// names the files that make the edge.
 /// </summary>

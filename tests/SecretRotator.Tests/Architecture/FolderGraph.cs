@@ -5,17 +5,24 @@ namespace SecretRotator.Tests.Architecture;
 /// <summary>
 /// Which top-level folder of the product uses which, read from the source: a file depends on folder G when it has a
 /// <c>using SecretRotator.G…</c> directive (alias and static included) or names <c>SecretRotator.G.X</c> or
-/// <c>G.X</c> (how a file under namespace SecretRotator reaches another folder without a using). Comments are
-/// ignored; a using that is not needed still counts, so remove it rather than argue with the test. Files at the
-/// root (Program.cs, the composition root) belong to no folder.
+/// <c>G.X</c> with X a type of that folder (how a file under namespace SecretRotator reaches another folder without a
+/// using; <c>Registries.Count</c>, a property, is not one). Comments are ignored; a using that is not needed still
+/// counts, so remove it rather than argue with the test. Files at the root (Program.cs, the composition root) belong
+/// to no folder.
 /// </summary>
 internal sealed partial class FolderGraph(IReadOnlyDictionary<(string From, string To), SortedSet<string>> edges)
 {
     [GeneratedRegex(@"^\s*(global\s+)?using\s+(static\s+)?(\w+\s*=\s*)?(global::)?SecretRotator\.(?<folder>\w+)", RegexOptions.Multiline)]
     private static partial Regex UsingDirective();
 
-    [GeneratedRegex(@"(?<![\w.])(global::)?(SecretRotator\.)?(?<folder>\w+)\.[A-Z]")]
+    [GeneratedRegex(@"(?<![\w.])(global::)?(?<root>SecretRotator\.)?(?<folder>\w+)(\.(?<rest>\w+))+")]
     private static partial Regex QualifiedName();
+
+    [GeneratedRegex(@"^namespace\s+(?<name>[\w.]+)\s*;", RegexOptions.Multiline)]
+    private static partial Regex FileNamespace();
+
+    [GeneratedRegex(@"\b(class|struct|interface|enum|record(\s+(class|struct))?|delegate\s+[\w<>\[\],?. ]+?)\s+(?<name>\w+)")]
+    private static partial Regex TypeDeclaration();
 
     [GeneratedRegex(@"//[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
     private static partial Regex Comment();
@@ -24,24 +31,45 @@ internal sealed partial class FolderGraph(IReadOnlyDictionary<(string From, stri
     {
         var folders = Directory.GetDirectories(sourceRoot).Select(Path.GetFileName).OfType<string>()
             .Where(d => d is not ("bin" or "obj")).ToHashSet(StringComparer.Ordinal);
-        var edges = new Dictionary<(string, string), SortedSet<string>>();
-        foreach (var folder in folders)
+        var sources = folders.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(sourceRoot, folder), "*.cs", SearchOption.AllDirectories)
+            .Select(file => (Folder: folder, File: Path.GetRelativePath(sourceRoot, file).Replace('\\', '/'), Code: Comment().Replace(File.ReadAllText(file), ""))))
+            .ToList();
+        // Every namespace with the names of the types declared in it, to tell Registries.Static.X (a folder) from Registries.Count.
+        var types = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var source in sources)
         {
-            foreach (var file in Directory.EnumerateFiles(Path.Combine(sourceRoot, folder), "*.cs", SearchOption.AllDirectories))
+            var ns = FileNamespace().Match(source.Code).Groups["name"].Value;
+            if (!types.TryGetValue(ns, out var names)) types[ns] = names = new HashSet<string>(StringComparer.Ordinal);
+            names.UnionWith(TypeDeclaration().Matches(source.Code).Select(m => m.Groups["name"].Value));
+        }
+
+        var edges = new Dictionary<(string, string), SortedSet<string>>();
+        foreach (var (folder, relative, code) in sources)
+        {
+            var qualified = QualifiedName().Matches(code).Where(m => m.Groups["root"].Success || NamesAType(types, m));
+            var used = UsingDirective().Matches(code).Concat(qualified)
+                .Select(m => m.Groups["folder"].Value)
+                .Where(g => g != folder && folders.Contains(g));
+            foreach (var target in used)
             {
-                var relative = Path.GetRelativePath(sourceRoot, file).Replace('\\', '/');
-                var code = Comment().Replace(File.ReadAllText(file), "");
-                var used = UsingDirective().Matches(code).Concat(QualifiedName().Matches(code))
-                    .Select(m => m.Groups["folder"].Value)
-                    .Where(g => g != folder && folders.Contains(g));
-                foreach (var target in used)
-                {
-                    if (!edges.TryGetValue((folder, target), out var files)) edges[(folder, target)] = files = new SortedSet<string>(StringComparer.Ordinal);
-                    files.Add(relative);
-                }
+                if (!edges.TryGetValue((folder, target), out var files)) edges[(folder, target)] = files = new SortedSet<string>(StringComparer.Ordinal);
+                files.Add(relative);
             }
         }
         return new FolderGraph(edges);
+    }
+
+    /// <summary>Whether <c>G.A.B…</c> walks down namespaces of folder G to a type declared there.</summary>
+    private static bool NamesAType(Dictionary<string, HashSet<string>> types, Match name)
+    {
+        var ns = "SecretRotator." + name.Groups["folder"].Value;
+        foreach (var segment in name.Groups["rest"].Captures.Select(c => c.Value))
+        {
+            if (types.TryGetValue(ns, out var declared) && declared.Contains(segment)) return true;
+            ns += "." + segment;
+            if (!types.ContainsKey(ns)) return false;
+        }
+        return false;
     }
 
     public IReadOnlyList<(string From, string To)> EdgesFrom(string folder) =>

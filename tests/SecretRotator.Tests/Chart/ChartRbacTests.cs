@@ -2,6 +2,7 @@ using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
+using SecretRotator.Rbac;
 using YamlDotNet.RepresentationModel;
 
 namespace SecretRotator.Tests.Chart;

@@ -2,6 +2,7 @@ using k8s;
 using k8s.Models;
 using SecretRotator.Cli;
 using SecretRotator.Kubernetes;
+using SecretRotator.Rbac;
 
 namespace SecretRotator.Tests.Chart;
 

@@ -2,6 +2,7 @@ using System.Text;
 using k8s.Models;
 using SecretRotator.Cli;
 using SecretRotator.Kubernetes;
+using SecretRotator.Rbac;
 using SecretRotator.Tests.Fakes.Kubernetes;
 using SecretRotator.Tests.TestSupport;
 

@@ -1,5 +1,6 @@
 using k8s.Models;
 using SecretRotator.Kubernetes;
+using SecretRotator.Rbac;
 using SecretRotator.Tests.Fakes.Kubernetes;
 
 namespace SecretRotator.Tests.Chart;

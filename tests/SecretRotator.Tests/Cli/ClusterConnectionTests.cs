@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using SecretRotator.Cli;
+using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Tests.Fakes.Kubernetes;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using SecretRotator.Configuration;
 using SecretRotator.Registries;
 using SecretRotator.Tests.Fakes.Azure;
 using SecretRotator.Tests.Fakes.Kubernetes;

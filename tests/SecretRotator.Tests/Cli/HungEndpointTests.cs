@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using SecretRotator.Configuration;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;
 using SecretRotator.Registries.Ecr;

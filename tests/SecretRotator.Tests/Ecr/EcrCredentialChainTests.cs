@@ -1,3 +1,4 @@
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Tests.Fakes.Ecr;
 

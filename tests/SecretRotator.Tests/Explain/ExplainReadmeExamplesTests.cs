@@ -1,5 +1,6 @@
 using k8s.Models;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Rotation;
 using SecretRotator.Tests.TestSupport;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SecretRotator.Configuration;
 using SecretRotator.Explain;
-using SecretRotator.Kubernetes.Keyring;
 
 namespace SecretRotator.Tests.Explain;
 

@@ -1,4 +1,4 @@
-using SecretRotator.Kubernetes.Keyring;
+using SecretRotator.Configuration;
 
 namespace SecretRotator.Tests.Keyring;
 

@@ -1,4 +1,4 @@
-using SecretRotator.Kubernetes;
+using SecretRotator.Configuration;
 
 namespace SecretRotator.Tests.Kubernetes;
 

@@ -38,7 +38,7 @@ public sealed class MirrorRunTests
             """);
     }
 
-    private static IReadOnlyDictionary<string, Registries.DockerAuthEntry> Entries(RotatorHarness h, string ns) =>
+    private static IReadOnlyDictionary<string, DockerAuthEntry> Entries(RotatorHarness h, string ns) =>
         DockerConfigJson.TryParse(h.Secret(ns, "regcred").Data[ManagedSecret.DataKey])!;
 
     [Fact]

@@ -78,7 +78,7 @@ public sealed class ReconcilePathTests
         var result = await services.GetRequiredService<SecretReconciler>().ReconcileAsync(target, "default", new RunContext
         {
             Settings = config.Settings,
-            Credentials = new Dictionary<string, Registries.RegistryCredential> { ["reg-a"] = fetched.Credential! },
+            Credentials = new Dictionary<string, RegistryCredential> { ["reg-a"] = fetched.Credential! },
             Listed = new Dictionary<(string, string), V1Secret> { [("default", "regcred")] = cached },
             Now = h.Time.GetUtcNow(),
             CancellationToken = Ct,

@@ -1,4 +1,4 @@
-using SecretRotator.Scheduling;
+using SecretRotator.Configuration;
 
 namespace SecretRotator.Tests.Scheduling;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Tests.Fakes.Telemetry;
 using SecretRotator.Tests.TestSupport;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using SecretRotator.Configuration;
 using SecretRotator.Scheduling;
 
 namespace SecretRotator.Tests.Scheduling;

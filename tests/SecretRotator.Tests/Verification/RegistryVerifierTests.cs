@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging.Testing;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Verification;
 using SecretRotator.Tests.Fakes.Verification;

@@ -1,3 +1,5 @@
+using SecretRotator.Configuration;
+
 namespace SecretRotator.Kubernetes.Keyring;
 
 /// <summary>One <c>auths</c> entry as kubelet filed it: the key as written, and the key it is looked up by (null: ignored).</summary>

@@ -36,7 +36,7 @@ public sealed partial class ResourceWatcher<T>(
     IWatchSink<T> sink,
     WatchHealth health,
     WatchBackoff backoff,
-    Telemetry.RotatorMetrics metrics,
+    IWatchMetrics metrics,
     TimeProvider time,
     ILogger logger)
     where T : IKubernetesObject<V1ObjectMeta>

@@ -25,11 +25,11 @@ public sealed record AcrRegistryOptions(
     string? ClientId,
     string? TenantId,
     string Scope,
-    Uri Endpoint)
+    Uri Endpoint) : IRegistryOptions<AcrRegistryOptions>
 {
     public const string DefaultScope = "https://containerregistry.azure.net/.default";
 
-    internal static AcrRegistryOptions Parse(ConfigMap map)
+    public static AcrRegistryOptions Parse(ConfigMap map)
     {
         var server = map.GetString("server", required: true) ?? "";
         if (server.Length > 0 && !IsRegistryHost(server))

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 
 namespace SecretRotator.Registries.Acr;
 
@@ -11,20 +12,17 @@ public sealed partial class AcrRegistryProvider(
     Lazy<AzureCredentialFactory> credentials,
     Lazy<EntraTokenCache> entraTokens,
     AcrTokenExchange exchange,
-    ILogger<AcrRegistryProvider> logger) : IRegistryProvider
+    ILogger<AcrRegistryProvider> logger) : RegistryProvider<AcrRegistryOptions>
 {
     /// <summary>The username ACR expects with a refresh token, as <c>az acr login --expose-token</c> prints it.</summary>
     public const string RefreshTokenUsername = "00000000-0000-0000-0000-000000000000";
 
-    public string Type => "acr";
+    public override string Type => "acr";
 
-    public IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) => [((AcrRegistryOptions)registry.Options).Server];
+    protected override IReadOnlyList<string> ServersOf(AcrRegistryOptions options) => [options.Server];
 
-    public object ParseOptions(ConfigMap map) => AcrRegistryOptions.Parse(map);
-
-    public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    protected override async Task<RegistryCredential> FetchAsync(RegistryDefinition registry, AcrRegistryOptions options, CancellationToken cancellationToken)
     {
-        var options = (AcrRegistryOptions)registry.Options;
         var signIn = credentials.Value.Resolve(registry.Name, options);
         var accessToken = await entraTokens.Value.GetTokenAsync(signIn, options.Scope, registry.Name, cancellationToken);
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Identity;
+using SecretRotator.Configuration;
 
 namespace SecretRotator.Registries.Acr;
 

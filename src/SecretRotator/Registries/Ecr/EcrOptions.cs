@@ -1,3 +1,5 @@
+using SecretRotator.Configuration;
+
 namespace SecretRotator.Registries.Ecr;
 
 /// <summary>An IAM role assumed through STS on top of the default credential chain (cross-account pulls).</summary>
@@ -13,7 +15,14 @@ public sealed record EcrRegistryOptions(
     AwsAssumeRole? AssumeRole,
     bool Fips,
     bool DualStack,
-    Uri? Endpoint);
+    Uri? Endpoint) : IRegistryOptions<EcrRegistryOptions>
+{
+    /// <summary>The checks are <see cref="EcrConfigParser"/>'s, which the two ECR types share.</summary>
+    public static EcrRegistryOptions Parse(ConfigMap map) => EcrConfigParser.ParseEcr(map);
+}
 
 /// <summary>The parsed <c>type: ecr-public</c> fields.</summary>
-public sealed record EcrPublicRegistryOptions(Uri? Endpoint, AwsAssumeRole? AssumeRole);
+public sealed record EcrPublicRegistryOptions(Uri? Endpoint, AwsAssumeRole? AssumeRole) : IRegistryOptions<EcrPublicRegistryOptions>
+{
+    public static EcrPublicRegistryOptions Parse(ConfigMap map) => EcrConfigParser.ParsePublic(map);
+}

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 
 namespace SecretRotator.Registries.Ecr;
 
@@ -12,20 +13,17 @@ public sealed class EcrPublicRegistryProvider(
     AwsTokenClient client,
     AwsEnvironment environment,
     TimeProvider time,
-    ILogger<EcrPublicRegistryProvider> logger) : IRegistryProvider
+    ILogger<EcrPublicRegistryProvider> logger) : RegistryProvider<EcrPublicRegistryOptions>
 {
     public const string Service = "ecr-public";
     public const string Target = "SpencerFrontendService.GetAuthorizationToken";
 
-    public string Type => "ecr-public";
+    public override string Type => "ecr-public";
 
-    public IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) => [EcrEndpoints.PublicHost];
+    protected override IReadOnlyList<string> ServersOf(EcrPublicRegistryOptions options) => [EcrEndpoints.PublicHost];
 
-    public object ParseOptions(ConfigMap map) => EcrConfigParser.ParsePublic(map);
-
-    public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    protected override async Task<RegistryCredential> FetchAsync(RegistryDefinition registry, EcrPublicRegistryOptions options, CancellationToken cancellationToken)
     {
-        var options = (EcrPublicRegistryOptions)registry.Options;
         var endpoint = EcrEndpoints.Select(options.Endpoint, environment, AwsEnvironment.EcrPublicEndpointVariable, EcrEndpoints.PublicApi);
         if (options.AssumeRole is { } role) EcrLog.AssumingRole(logger, registry.Name, role.RoleArn, role.SessionName);
 

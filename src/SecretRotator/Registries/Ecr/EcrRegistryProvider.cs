@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 
 namespace SecretRotator.Registries.Ecr;
 
@@ -12,21 +13,18 @@ public sealed class EcrRegistryProvider(
     AwsTokenClient client,
     AwsEnvironment environment,
     TimeProvider time,
-    ILogger<EcrRegistryProvider> logger) : IRegistryProvider
+    ILogger<EcrRegistryProvider> logger) : RegistryProvider<EcrRegistryOptions>
 {
     public const string Service = "ecr";
     public const string Target = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken";
 
-    public string Type => "ecr";
+    public override string Type => "ecr";
 
-    public IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) =>
-        registry.Options is EcrRegistryOptions o ? o.Accounts.Select(a => EcrEndpoints.RegistryHost(a, o.Region)).ToList() : [];
+    protected override IReadOnlyList<string> ServersOf(EcrRegistryOptions options) =>
+        options.Accounts.Select(a => EcrEndpoints.RegistryHost(a, options.Region)).ToList();
 
-    public object ParseOptions(ConfigMap map) => EcrConfigParser.ParseEcr(map);
-
-    public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    protected override async Task<RegistryCredential> FetchAsync(RegistryDefinition registry, EcrRegistryOptions options, CancellationToken cancellationToken)
     {
-        var options = (EcrRegistryOptions)registry.Options;
         var endpoint = EcrEndpoints.Select(options.Endpoint, environment, AwsEnvironment.EcrEndpointVariable,
             EcrEndpoints.ApiEndpoint(options.Region, options.Fips, options.DualStack));
         if (options.AssumeRole is { } role) EcrLog.AssumingRole(logger, registry.Name, role.RoleArn, role.SessionName);

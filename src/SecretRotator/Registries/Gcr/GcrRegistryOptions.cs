@@ -13,11 +13,11 @@ public sealed record GcrRegistryOptions(
     string? CredentialsFile,
     string? Impersonate,
     Uri? Endpoint,
-    Uri? IamEndpoint)
+    Uri? IamEndpoint) : IRegistryOptions<GcrRegistryOptions>
 {
     public const string Scope = "https://www.googleapis.com/auth/cloud-platform";
 
-    internal static GcrRegistryOptions Parse(ConfigMap map)
+    public static GcrRegistryOptions Parse(ConfigMap map)
     {
         var servers = map.GetStringList("servers", required: true, allowScalar: false);
         foreach (var server in servers.Where(s => !AcrRegistryOptions.IsRegistryHost(s)))

@@ -2,6 +2,7 @@ using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 
 namespace SecretRotator.Registries.Gcr;
 
@@ -9,19 +10,16 @@ namespace SecretRotator.Registries.Gcr;
 /// Google Container Registry and Artifact Registry: one OAuth access token (cloud-platform scope) from
 /// application default credentials, used as the password of <c>oauth2accesstoken</c> on every listed server.
 /// </summary>
-public sealed partial class GcrRegistryProvider(Lazy<GoogleCredentialLoader> loader, IamCredentialsClient iam, TimeProvider time, ILogger<GcrRegistryProvider> logger) : IRegistryProvider
+public sealed partial class GcrRegistryProvider(Lazy<GoogleCredentialLoader> loader, IamCredentialsClient iam, TimeProvider time, ILogger<GcrRegistryProvider> logger) : RegistryProvider<GcrRegistryOptions>
 {
     public const string AccessTokenUsername = "oauth2accesstoken";
 
-    public string Type => "gcr";
+    public override string Type => "gcr";
 
-    public IReadOnlyList<string> ConfiguredServers(RegistryDefinition registry) => ((GcrRegistryOptions)registry.Options).Servers;
+    protected override IReadOnlyList<string> ServersOf(GcrRegistryOptions options) => options.Servers;
 
-    public object ParseOptions(ConfigMap map) => GcrRegistryOptions.Parse(map);
-
-    public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    protected override async Task<RegistryCredential> FetchAsync(RegistryDefinition registry, GcrRegistryOptions options, CancellationToken cancellationToken)
     {
-        var options = (GcrRegistryOptions)registry.Options;
         var signIn = await loader.Value.LoadAsync(registry.Name, options, cancellationToken);
 
         // expires_in counts from when the server answered; taking our clock before asking keeps the expiry

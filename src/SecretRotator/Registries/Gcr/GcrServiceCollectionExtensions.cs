@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using SecretRotator.Configuration;
 
 namespace SecretRotator.Registries.Gcr;
 

@@ -1,5 +1,6 @@
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Json;
+using SecretRotator.Configuration;
 
 namespace SecretRotator.Registries.Gcr;
 

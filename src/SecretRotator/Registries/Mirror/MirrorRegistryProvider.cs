@@ -15,18 +15,15 @@ namespace SecretRotator.Registries.Mirror;
 /// secret (someone else's, often created by hand with kubectl). The source is only read, never labelled or written.
 /// Its entries carry no expiry, so every pass re-reads it and a change reaches every copy on the next pass.
 /// </summary>
-public sealed partial class MirrorRegistryProvider(IKubernetesClientProvider kubernetes, ILogger<MirrorRegistryProvider> logger) : IRegistryProvider
+public sealed partial class MirrorRegistryProvider(IKubernetesClientProvider kubernetes, ILogger<MirrorRegistryProvider> logger) : RegistryProvider<MirrorRegistryOptions>
 {
     public const string DockerCfgType = "kubernetes.io/dockercfg";
     public const string DockerCfgKey = ".dockercfg";
 
-    public string Type => "mirror";
+    public override string Type => "mirror";
 
-    public object ParseOptions(ConfigMap map) => MirrorRegistryOptions.Parse(map);
-
-    public async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, CancellationToken cancellationToken)
+    protected override async Task<RegistryCredential> FetchAsync(RegistryDefinition registry, MirrorRegistryOptions source, CancellationToken cancellationToken)
     {
-        var source = (MirrorRegistryOptions)registry.Options;
         var secret = await ReadAsync(registry.Name, source, cancellationToken);
         var entries = Entries(registry.Name, source, secret);
         LogMirrored(logger, registry.Name, source.Namespace, source.Name, entries.Count);

@@ -1,3 +1,5 @@
+using SecretRotator.Kubernetes;
+
 namespace SecretRotator.Registries.Verification;
 
 /// <summary>Proves a freshly fetched credential works by logging in to the registry's <c>/v2/</c> endpoint.</summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using SecretRotator.Kubernetes;
 
 namespace SecretRotator.Registries.Verification;
 

@@ -1,3 +1,4 @@
+using SecretRotator.Configuration;
 using SecretRotator.Registries;
 
 namespace SecretRotator.Tests.Fakes.Azure;

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Quartz;
 
-namespace SecretRotator.Scheduling;
+namespace SecretRotator.Configuration;
 
 /// <summary>
 /// A registry's optional <c>schedule</c>: a Quartz cron expression (6-7 fields, seconds first) or a standard 5-field

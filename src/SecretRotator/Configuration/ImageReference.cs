@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 
-namespace SecretRotator.Kubernetes.Keyring;
+namespace SecretRotator.Configuration;
 
 /// <summary>
 /// An image reference as kubelet normalises it before looking up credentials (the reference grammar of

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace SecretRotator.Kubernetes;
+namespace SecretRotator.Configuration;
 
 /// <summary>
 /// Validates Kubernetes label selector syntax (equality: <c>a=b</c>, <c>a==b</c>, <c>a!=b</c>; set: <c>a in (x,y)</c>,

@@ -3,7 +3,7 @@ using SecretRotator.Configuration;
 using SecretRotator.Registries.Mirror;
 using SecretRotator.Registries.Static;
 
-namespace SecretRotator.Kubernetes;
+namespace SecretRotator.Rbac;
 
 /// <summary>cluster: one ClusterRole; namespaced: one Role per namespace (exact namespace names only).</summary>
 public enum RbacScope

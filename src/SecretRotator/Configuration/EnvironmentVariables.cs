@@ -1,4 +1,4 @@
-namespace SecretRotator.Registries;
+namespace SecretRotator.Configuration;
 
 /// <summary>
 /// Reads process environment variables. An interface because the cloud providers read standard variables
