@@ -1,8 +1,7 @@
-using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
+using SecretRotator.Networking;
 
 namespace SecretRotator.Registries.Acr;
 
@@ -15,7 +14,7 @@ public sealed partial class AcrTokenExchange(IHttpClientFactory httpClients, Tim
     public const string HttpClientName = "acr-exchange";
     internal const int MaxAttempts = 3;
 
-    /// <summary>First retry delay; doubled per attempt. Tests set it to zero.</summary>
+    /// <summary>Median first retry delay; doubled per attempt, with jitter. Tests set it to zero.</summary>
     internal TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     public async Task<string> ExchangeAsync(string registry, AcrRegistryOptions options, string? tenant, string accessToken, CancellationToken cancellationToken)
@@ -65,26 +64,11 @@ public sealed partial class AcrTokenExchange(IHttpClientFactory httpClients, Tim
     }
 
     private ResiliencePipeline<HttpResponseMessage> Pipeline(string registry, Uri url) =>
-        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = MaxAttempts - 1,
-                Delay = RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = false,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .HandleResult(r => IsTransient(r.StatusCode)),
-                OnRetry = args =>
-                {
-                    LogRetrying(logger, registry, url, args.AttemptNumber + 1, args.Outcome.Result is { } r ? ((int)r.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) : args.Outcome.Exception?.GetType().Name ?? "error");
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
-
-    internal static bool IsTransient(HttpStatusCode status) =>
-        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+        HttpRetry.Pipeline(time, MaxAttempts - 1, RetryDelay, args =>
+        {
+            LogRetrying(logger, registry, url, args.AttemptNumber + 1, args.Outcome.Result is { } r ? ((int)r.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) : args.Outcome.Exception?.GetType().Name ?? "error");
+            return ValueTask.CompletedTask;
+        });
 
     private static string? ReadRefreshToken(string body)
     {

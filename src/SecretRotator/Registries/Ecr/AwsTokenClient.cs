@@ -6,7 +6,7 @@ using Amazon.Runtime.Signing;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
+using SecretRotator.Networking;
 
 namespace SecretRotator.Registries.Ecr;
 
@@ -78,25 +78,16 @@ public sealed class AwsTokenClient(IHttpMessageHandlerFactory handlerFactory, Ec
         }
     }
 
+    // The domain rule replaces the transient predicate: AWS signals throttling as 400 with a code in the body.
     private ResiliencePipeline<HttpResponseMessage> Pipeline(AwsTokenCall call) =>
-        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = Math.Max(1, options.MaxRetries),
-                Delay = options.RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = args => ShouldRetry(args.Outcome, args.Context.CancellationToken),
-                OnRetry = async args =>
-                {
-                    var delay = (long)args.RetryDelay.TotalMilliseconds;
-                    if (args.Outcome.Result is { } r)
-                        EcrLog.Retrying(logger, call.Registry, call.Service, (int)r.StatusCode, await ErrorCodeAsync(r, args.Context.CancellationToken) ?? "-", args.AttemptNumber + 1, delay);
-                    else
-                        EcrLog.RetryingTransport(logger, call.Registry, call.Service, args.Outcome.Exception?.Message ?? "-", args.AttemptNumber + 1, delay);
-                },
-            })
-            .Build();
+        HttpRetry.Pipeline(time, Math.Max(1, options.MaxRetries), options.RetryDelay, async args =>
+        {
+            var delay = (long)args.RetryDelay.TotalMilliseconds;
+            if (args.Outcome.Result is { } r)
+                EcrLog.Retrying(logger, call.Registry, call.Service, (int)r.StatusCode, await ErrorCodeAsync(r, args.Context.CancellationToken) ?? "-", args.AttemptNumber + 1, delay);
+            else
+                EcrLog.RetryingTransport(logger, call.Registry, call.Service, args.Outcome.Exception?.Message ?? "-", args.AttemptNumber + 1, delay);
+        }, args => ShouldRetry(args.Outcome, args.Context.CancellationToken));
 
     private static async ValueTask<bool> ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
     {

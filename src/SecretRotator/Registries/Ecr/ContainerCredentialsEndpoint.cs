@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace SecretRotator.Registries.Ecr;
 
 /// <summary>
@@ -65,8 +63,4 @@ public sealed class ContainerCredentialsEndpoint(AwsEnvironment env)
             throw new RegistryException("no_credentials", $"the container authorization token ({TokenFileVariable} or {TokenVariable}) contains a line break");
         return token;
     }
-
-    /// <summary>Whether <paramref name="status"/> from the endpoint is worth another try (the agent's 4xx are final).</summary>
-    public static bool IsTransient(HttpStatusCode status) =>
-        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 }

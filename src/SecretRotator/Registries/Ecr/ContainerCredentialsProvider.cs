@@ -3,7 +3,6 @@ using System.Text.Json;
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 using SecretRotator.Networking;
 
 namespace SecretRotator.Registries.Ecr;
@@ -115,25 +114,14 @@ public sealed class ContainerCredentialsProvider(ContainerCredentialsEndpoint en
         throw new RegistryException("bad_response", $"the {name} answered without AccessKeyId and SecretAccessKey");
     }
 
+    // The agent's 4xx are final; 408, 429, 5xx and transport failures are the shared transient set.
     private ResiliencePipeline<HttpResponseMessage> Pipeline(string name) =>
-        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = Math.Max(1, options.MaxRetries),
-                Delay = options.RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .HandleResult(r => ContainerCredentialsEndpoint.IsTransient(r.StatusCode)),
-                OnRetry = args =>
-                {
-                    var what = args.Outcome.Result is { } r ? $"HTTP {(int)r.StatusCode}" : NetworkFailure.Describe(args.Outcome.Exception!);
-                    EcrLog.ContainerCredentialsRetrying(logger, name, what, args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
+        HttpRetry.Pipeline(time, Math.Max(1, options.MaxRetries), options.RetryDelay, args =>
+        {
+            var what = args.Outcome.Result is { } r ? $"HTTP {(int)r.StatusCode}" : NetworkFailure.Describe(args.Outcome.Exception!);
+            EcrLog.ContainerCredentialsRetrying(logger, name, what, args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
+            return ValueTask.CompletedTask;
+        });
 
     private static string? Text(JsonElement e, string property) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(property, out var p) && p.ValueKind == JsonValueKind.String

@@ -6,7 +6,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 using SecretRotator.Networking;
 
 namespace SecretRotator.Registries.Gcr;
@@ -147,23 +146,11 @@ public sealed partial class IamCredentialsClient(IHttpClientFactory httpClients,
         e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String && p.GetString() is { Length: > 0 } value ? value : null;
 
     private ResiliencePipeline<HttpResponseMessage> Pipeline(string what) =>
-        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = MaxAttempts - 1,
-                Delay = RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = false,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .HandleResult(r => r.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500),
-                OnRetry = args =>
-                {
-                    LogRetrying(logger, what, args.Outcome.Result is { } r ? $"HTTP {(int)r.StatusCode}" : NetworkFailure.Describe(args.Outcome.Exception!), args.AttemptNumber + 1);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
+        HttpRetry.Pipeline(time, MaxAttempts - 1, RetryDelay, args =>
+        {
+            LogRetrying(logger, what, args.Outcome.Result is { } r ? $"HTTP {(int)r.StatusCode}" : NetworkFailure.Describe(args.Outcome.Exception!), args.AttemptNumber + 1);
+            return ValueTask.CompletedTask;
+        });
 
     [LoggerMessage(EventId = 2151, Level = LogLevel.Warning, Message = "{Call} failed transiently ({Failure}), attempt {Attempt} follows")]
     private static partial void LogRetrying(ILogger logger, string call, string failure, int attempt);
