@@ -11,7 +11,7 @@ COPY global.json Directory.Build.props Directory.Packages.props appsettings.json
 COPY src/SecretRotator/SecretRotator.csproj src/SecretRotator/
 RUN dotnet restore src/SecretRotator/SecretRotator.csproj
 COPY src/ src/
-COPY scripts/publish.sh scripts/
+COPY scripts/publish.sh scripts/aot-warnings.sh scripts/aot-warnings.txt scripts/
 # No .git in the build context: pass the commit for `secret-rotator --version`
 # (docker build --build-arg SOURCE_REVISION=$(git rev-parse HEAD) .); without it the version says "commit unknown".
 # TARGETARCH (set by BuildKit when declared without a value) picks the runtime the native binary is compiled for;

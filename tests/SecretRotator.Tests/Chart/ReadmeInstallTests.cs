@@ -41,7 +41,7 @@ public sealed partial class ReadmeInstallTests
     }
 
     /// <summary>The bodies of README's <c>cat &gt; values.yaml &lt;&lt;YAML</c> heredocs, unindented.</summary>
-    private static List<string> ValuesBlocks() =>
+    internal static List<string> ValuesBlocks() =>
         [.. Heredoc().Matches(File.ReadAllText(Path.Combine(TestData.RepoRoot, "README.md")))
             .Select(m => string.Join('\n', m.Groups[1].Value.Split('\n').Select(l => l.Length >= 4 ? l[4..] : l.TrimStart())))];
 

@@ -26,10 +26,25 @@ public static class RotatorProcess
         return new CliResult(exitCode, process.Stdout, process.Stderr, "");
     }
 
+    /// <summary>What a JIT fallback writes to the test's output, so a green local run never claims to have tested the image.</summary>
+    public const string JitNotice = "ran the JIT build, not the image's binary (set " + BinaryVariable + " to an `AOT=1 scripts/publish.sh` output)";
+
+    /// <summary>
+    /// The executable to start: <see cref="Binary"/> (CI sets it to the AOT binary scripts/publish.sh built, the file the
+    /// Dockerfile copies). Unset, the JIT dll next to the tests, said in the test output; unset under CI=true, a failure.
+    /// </summary>
+    private static string? BinaryUnderTest()
+    {
+        if (Binary is { } binary) return binary;
+        if (RequiredTool.IsCi) Assert.Fail($"CI=true but {BinaryVariable} is not set: process tests must run the image's binary, not the JIT build");
+        TestContext.Current.TestOutputHelper?.WriteLine(JitNotice);
+        return null;
+    }
+
     /// <summary>Starts the binary and returns at once (for `daemon`); disposing kills it if it is still running.</summary>
     public static RunningRotator Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        var binary = Binary;
+        var binary = BinaryUnderTest();
         var start = new ProcessStartInfo(binary ?? "dotnet")
         {
             RedirectStandardOutput = true,

@@ -18,7 +18,14 @@ public interface IAwsBaseCredentials
 /// </summary>
 public sealed class DefaultAwsBaseCredentials(ContainerCredentialsProvider container) : IAwsBaseCredentials, IDisposable
 {
-    private readonly DefaultAWSCredentialsIdentityResolver _resolver = new();
+    private readonly DefaultAWSCredentialsIdentityResolver _resolver = CreateResolver();
+
+    // IRSA's credentials ask the SDK's runtime dependency registry for their STS client (see StsClients).
+    private static DefaultAWSCredentialsIdentityResolver CreateResolver()
+    {
+        StsClients.RegisterForWebIdentity();
+        return new DefaultAWSCredentialsIdentityResolver();
+    }
 
     // The SDK does not take a client config here: region and profile come from the environment.
     public async Task<AWSCredentials> ResolveAsync(CancellationToken cancellationToken)
@@ -78,8 +85,8 @@ public sealed class AwsCredentialChain(IAwsBaseCredentials baseCredentials)
         return entry.Assumed;
     }
 
-    // AWS_ENDPOINT_URL_STS and AWS_REGION are honoured by the SDK's own STS client.
-    private static AssumeRoleAWSCredentials Create(AwsAssumeRole role, AWSCredentials source) =>
+    // AWS_ENDPOINT_URL_STS and AWS_REGION are honoured by the STS client, as by the SDK's own.
+    private static AssumedRoleCredentials Create(AwsAssumeRole role, AWSCredentials source) =>
         new(source, role.RoleArn, role.SessionName, new AssumeRoleAWSCredentialsOptions { ExternalId = role.ExternalId });
 
     private static T? Innermost<T>(Exception e) where T : Exception
