@@ -114,8 +114,9 @@ public sealed partial class ImageRuntimeTests(ImageRoot image) : IClassFixture<I
         // Arrange
         var root = await RootAsync();
         await using var daemon = image.Start(root, Kubeconfig, "daemon", "--port", "0", "--lease-namespace", "kube-system");
-        var logs = await daemon.WaitForStderrAsync(s => Listening().IsMatch(s), Deadline, "the daemon listens");
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Listening().Match(logs).Groups[1].Value}/") };
+        var logs = await daemon.WaitForStderrAsync(s => s.Contains("Serving /metrics", StringComparison.Ordinal), Deadline, "the daemon listens");
+        var serving = logs.Split('\n').First(l => l.Contains("Serving /metrics", StringComparison.Ordinal));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Listening().Match(serving).Groups[1].Value}/") };
         await WaitUntilAsync(daemon, () => _api.GetSecret("team-a", "regcred") is not null, "the first pass serves team-a");
 
         // Act
