@@ -67,7 +67,7 @@ public sealed class ImageRoot : IAsyncLifetime
 
         // Written aside and moved into place, so a parallel test run never reads half a tarball.
         var partial = $"{tarball}.{Environment.ProcessId}.partial";
-        var result = await ExternalTool.RunAsync("mmdebstrap", ["--variant=extract", "--quiet", $"--include={string.Join(',', Packages)}", Suite, partial, Mirror],
+        var result = await ExternalTool.RunAsync("mmdebstrap", ["--variant=extract", "--format=tar", "--quiet", $"--include={string.Join(',', Packages)}", Suite, partial, Mirror],
             TimeSpan.FromMinutes(5), ct);
         Assert.True(result.ExitCode == 0, $"mmdebstrap failed: {result}");
         File.Move(partial, tarball, overwrite: true);
