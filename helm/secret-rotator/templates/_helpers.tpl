@@ -17,6 +17,12 @@
 {{- end }}
 {{- end }}
 
+{{/* Cluster-scoped objects (ClusterRole, ClusterRoleBinding) are shared by every namespace: the same release name
+installed in two namespaces must not collide, nor the second install take over the first one's grants. */}}
+{{- define "secret-rotator.clusterName" -}}
+{{- printf "%s-%s" (include "secret-rotator.fullname" .) .Release.Namespace }}
+{{- end }}
+
 {{/* Job names get a suffix; CronJob names must leave room for the 11 characters the controller appends. */}}
 {{- define "secret-rotator.cronjobName" -}}
 {{- include "secret-rotator.fullname" . | trunc 52 | trimSuffix "-" }}

@@ -33,6 +33,11 @@ internal static class CommandServices
         var json = LogFormat(parse, o, environment) == "json";
         services.AddLogging(b =>
         {
+            // Defaults below the configuration (which wins for the same category, e.g. Logging__LogLevel__Quartz=Information):
+            // Quartz's start-up chatter (JobFactory, RAMJobStore, ...) is not ours to report; and the host's "Hosting failed
+            // to start" repeats, with a stack trace, a failure the daemon already reports in one line (exit 2).
+            b.AddFilter("Quartz", LogLevel.Warning);
+            b.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
             b.AddConfiguration(configuration.GetSection("Logging"));
             // stdout carries the command's output (YAML, summary); logs go to stderr.
             if (json)

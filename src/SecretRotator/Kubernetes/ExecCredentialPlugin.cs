@@ -11,11 +11,12 @@ using k8s.KubeConfigModels;
 namespace SecretRotator.Kubernetes;
 
 /// <summary>
-/// A kubeconfig <c>exec</c> credential plugin (aws eks get-token, gke-gcloud-auth-plugin, kubelogin) run by us, for the
-/// Native AOT binary: the client library writes the plugin's <c>KUBERNETES_EXEC_INFO</c> with reflection
-/// System.Text.Json, which a native build does not have. Same contract as the library's: the plugin's stdout is an
-/// ExecCredential of the kubeconfig's apiVersion; its token is reused until its expirationTimestamp, then the plugin
-/// runs again. Client certificates from a plugin are not supported here (the library's path, in JIT builds, has them).
+/// A kubeconfig <c>exec</c> credential plugin (aws eks get-token, gke-gcloud-auth-plugin, kubelogin) run by us, in every
+/// build: the client library writes the plugin's <c>KUBERNETES_EXEC_INFO</c> with reflection System.Text.Json, which a
+/// native build does not have, and reports a failing plugin as a JSON deserialization error with a runtime type name.
+/// Same contract as the library's: the plugin's stdout is an ExecCredential of the kubeconfig's apiVersion; its token is
+/// reused until its expirationTimestamp, then the plugin runs again. A failure says what kubectl says: the plugin's exit
+/// code and its stderr. Client certificates from a plugin are not supported here (<see cref="ExecCredentialCertificateOnlyException"/>).
 /// </summary>
 public sealed class ExecCredentialPlugin(ExternalExecution exec, TimeProvider time) : ITokenProvider, IDisposable
 {
@@ -40,7 +41,17 @@ public sealed class ExecCredentialPlugin(ExternalExecution exec, TimeProvider ti
         try
         {
             if (_token is null || (_expires is { } end && time.GetUtcNow() >= end - EarlyRefresh))
-                (_token, _expires) = await Task.Run(Execute, cancellationToken);
+            {
+                try
+                {
+                    (_token, _expires) = await Task.Run(Execute, cancellationToken);
+                }
+                catch (KubeConfigException e)
+                {
+                    // A refresh mid-run: name the plugin, as the start-up failure does.
+                    throw new KubeConfigException($"credential plugin '{exec.Command}' failed: {e.Message}", e);
+                }
+            }
             return new AuthenticationHeaderValue("Bearer", _token);
         }
         finally
@@ -74,8 +85,12 @@ public sealed class ExecCredentialPlugin(ExternalExecution exec, TimeProvider ti
             throw new KubeConfigException($"no answer within {k8s.KubernetesClientConfiguration.ExecTimeout.TotalSeconds:0}s");
         }
         process.WaitForExit(); // flush the output events
-        string Said() { lock (stderr) return stderr.Count > 0 ? string.Join(" / ", stderr.TakeLast(5)) : $"exit code {process.ExitCode}"; }
-        if (process.ExitCode != 0) throw new KubeConfigException(Said());
+        if (process.ExitCode != 0)
+        {
+            string said;
+            lock (stderr) said = stderr.Count > 0 ? ": " + Trim(string.Join(" / ", stderr.TakeLast(5))) : "";
+            throw new KubeConfigException($"exit code {process.ExitCode}{said}");
+        }
 
         ExecCredentialResponse? response;
         try
@@ -89,9 +104,16 @@ public sealed class ExecCredentialPlugin(ExternalExecution exec, TimeProvider ti
         if (response is null || response.ApiVersion != exec.ApiVersion)
             throw new KubeConfigException($"its output has apiVersion '{response?.ApiVersion}', not the kubeconfig's '{exec.ApiVersion}'");
         if (response.Status?.Token is not { Length: > 0 } token)
-            throw new KubeConfigException("its output has no status.token (client certificates from a plugin are not supported by this build)");
+            throw response.Status?.ClientCertificateData is { Length: > 0 }
+                ? new ExecCredentialCertificateOnlyException("its output has a client certificate and no status.token (client certificates from a plugin are not supported by this build)")
+                : new KubeConfigException("its output has no status.token");
         return (token, response.Status.ExpirationTimestamp is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null);
     }
+
+    /// <summary>A plugin may print a whole help text; an error line stays readable.</summary>
+    private static string Trim(string said) => said.Length <= MaxSaid ? said : string.Concat(said.AsSpan(0, MaxSaid), "...");
+
+    private const int MaxSaid = 500;
 
     private static ProcessStartInfo StartInfo(ExternalExecution exec)
     {
@@ -116,5 +138,23 @@ public sealed class ExecCredentialPlugin(ExternalExecution exec, TimeProvider ti
             if (variable.TryGetValue("name", out var name) && variable.TryGetValue("value", out var value)) start.Environment[name] = value;
         }
         return start;
+    }
+}
+
+/// <summary>The plugin answered with a client certificate instead of a token: only the library's own exec path (JIT builds) takes those.</summary>
+public sealed class ExecCredentialCertificateOnlyException : KubeConfigException
+{
+    public ExecCredentialCertificateOnlyException()
+    {
+    }
+
+    public ExecCredentialCertificateOnlyException(string message)
+        : base(message)
+    {
+    }
+
+    public ExecCredentialCertificateOnlyException(string message, Exception inner)
+        : base(message, inner)
+    {
     }
 }

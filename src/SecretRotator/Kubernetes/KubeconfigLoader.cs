@@ -89,9 +89,18 @@ public static class KubeconfigLoader
 
     private static KubernetesClientConfiguration Build(string path, K8SConfiguration kubeconfig, string context, User? user)
     {
-        // The native binary runs exec plugins itself (the library's way needs reflection JSON): ExecCredentialPlugin.
-        if (!RuntimeFeature.IsDynamicCodeSupported && user?.UserCredentials?.ExternalExecution is { } ownExec)
-            return BuildWithOwnExec(path, kubeconfig, context, user, ownExec);
+        // Exec plugins are run by ExecCredentialPlugin (the library's way needs reflection JSON and hides the plugin's exit
+        // code); a plugin that answers with a client certificate falls back to the library where it can (JIT builds).
+        if (user?.UserCredentials?.ExternalExecution is { } ownExec)
+        {
+            try
+            {
+                return BuildWithOwnExec(path, kubeconfig, context, user, ownExec);
+            }
+            catch (ExecCredentialCertificateOnlyException) when (RuntimeFeature.IsDynamicCodeSupported)
+            {
+            }
+        }
 
         var stderr = new List<string>();
         void Capture(object? sender, DataReceivedEventArgs e)
@@ -130,7 +139,7 @@ public static class KubeconfigLoader
         {
             token = plugin.Refresh();
         }
-        catch (KubeConfigException e)
+        catch (KubeConfigException e) when (!(e is ExecCredentialCertificateOnlyException && RuntimeFeature.IsDynamicCodeSupported))
         {
             throw new KubeConfigException($"kubeconfig {path}: user '{user.Name}': credential plugin '{exec.Command}' failed: {e.Message}");
         }

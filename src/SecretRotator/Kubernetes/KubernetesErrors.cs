@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using k8s.Autorest;
+using k8s.Exceptions;
 
 namespace SecretRotator.Kubernetes;
 
@@ -48,6 +49,7 @@ public static class KubernetesErrors
         HttpOperationException { Response.StatusCode: HttpStatusCode.Forbidden } => ("forbidden", Forbidden(verb, resource, @namespace)),
         HttpOperationException { Response.StatusCode: HttpStatusCode.Unauthorized } => ("unauthorized", "the cluster rejected our credentials (expired token or wrong kubeconfig)"),
         HttpOperationException h => (ReasonWord(h), $"{verb} {resource}{(@namespace is null ? "" : $" in {@namespace}")} failed: HTTP {(int)h.Response.StatusCode} {StatusReason(h)}"),
+        KubeConfigException => ("credentials", $"{verb} {resource}: {e.Message}"),
         TaskCanceledException or OperationCanceledException => ("timeout", $"{verb} {resource} timed out or was cancelled"),
         HttpRequestException { InnerException: Polly.Timeout.TimeoutRejectedException } => ("timeout", $"{verb} {resource}: {e.Message}"),
         HttpRequestException or IOException => ("unreachable", $"{verb} {resource}: API server unreachable: {e.Message}"),

@@ -32,12 +32,14 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
         var basis = existing;
         DesiredSecret? desired = null;
         var deletedForTypeChange = false;
+        var verb = "get"; // the request a failure answers, so a 403 names the rule that is missing
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 if (mustRead)
                 {
+                    verb = "get";
                     (existing, var namespaceMissing) = await ReadAsync(name, ns, dryRun, cancellationToken);
                     if (namespaceMissing) return (MissingNamespace(name, ns), null);
                     basis = existing ?? basis;
@@ -53,6 +55,7 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
                 if (existing is null)
                 {
                     attempted ??= Outcome.Created;
+                    verb = "create";
                     await kubernetes.CoreV1.CreateNamespacedSecretAsync(Fresh(desired.Secret), ns, cancellationToken: cancellationToken);
                     return (new TargetResult(name, ns, deletedForTypeChange ? Outcome.Updated : Outcome.Created,
                         Message: deletedForTypeChange ? "type changed: replaced by delete and create" : null), desired);
@@ -61,6 +64,7 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
                 if (existing.Type != desired.Secret.Type)
                 {
                     // type is immutable: delete (pinned to the version we judged), then create on the next pass.
+                    verb = "delete";
                     await kubernetes.CoreV1.DeleteNamespacedSecretAsync(name, ns,
                         new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = existing.ResourceVersion() } },
                         cancellationToken: cancellationToken);
@@ -68,6 +72,7 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
                     existing = null;
                     continue;
                 }
+                verb = "update";
                 await kubernetes.CoreV1.ReplaceNamespacedSecretAsync(SecretBuilder.MergeInto(existing, desired.Secret), name, ns, cancellationToken: cancellationToken);
                 return (new TargetResult(name, ns, Outcome.Updated), desired);
             }
@@ -87,8 +92,10 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
             {
-                var verb = existing is null ? "create" : "update";
-                return (new TargetResult(name, ns, Outcome.Failed, "forbidden", Deleted(deletedForTypeChange) + KubernetesErrors.Forbidden(verb, "secrets", ns)), desired);
+                var repair = verb == "delete"
+                    ? "; its type changed, and type is immutable, so it is replaced by delete and create (Helm chart: set rbac.typeRepair=true)"
+                    : "";
+                return (new TargetResult(name, ns, Outcome.Failed, "forbidden", Deleted(deletedForTypeChange) + KubernetesErrors.Forbidden(verb, "secrets", ns) + repair), desired);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.UnprocessableEntity)
             {
@@ -97,7 +104,7 @@ public sealed class SecretWriter(IKubernetes kubernetes, bool adopt)
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or TimeoutException
                                           || e is OperationCanceledException) // the run deadline, or a per-request timeout
             {
-                var (reason, message) = KubernetesErrors.Describe(e, existing is null ? "create" : "update", "secrets", ns);
+                var (reason, message) = KubernetesErrors.Describe(e, verb, "secrets", ns);
                 return (new TargetResult(name, ns, Outcome.Failed, reason, Deleted(deletedForTypeChange) + message), desired);
             }
         }

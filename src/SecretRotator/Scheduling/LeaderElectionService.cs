@@ -1,3 +1,6 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
 using Microsoft.Extensions.Hosting;
@@ -11,8 +14,9 @@ namespace SecretRotator.Scheduling;
 /// <summary>
 /// Holds the leader Lease (coordination.k8s.io) with KubernetesClient's <see cref="LeaderElector"/>, in a loop that tries
 /// again after leadership is lost (the elector returns then). While leading it runs the <see cref="DaemonRunner"/>; losing
-/// the lease cancels the leader token at once. On shutdown the runner drains first, then the lease is let go.
-/// With <c>--leader-elect false</c> this replica leads unconditionally.
+/// the lease cancels the leader token at once. On shutdown the runner drains first, then the lease is released (holder
+/// cleared, as client-go's ReleaseOnCancel does, which this library lacks), so a standby takes over at its next retry
+/// instead of after the lease duration. With <c>--leader-elect false</c> this replica leads unconditionally.
 /// </summary>
 public sealed partial class LeaderElectionService(
     DaemonRunner runner,
@@ -25,11 +29,19 @@ public sealed partial class LeaderElectionService(
     TimeProvider time,
     ILogger<LeaderElectionService> logger) : BackgroundService
 {
+    /// <summary>Unix milliseconds of the last answer about the Lease; the election's start until the first one.</summary>
+    private long _leaseObserved;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var stopping = stoppingToken;
         var o = options.Value;
         metrics.AttachDaemon(() => backlog.Depth, () => leadership.IsLeader);
+        if (o.LeaderElect)
+        {
+            NoteLeaseObserved();
+            metrics.AttachLeaderElection(() => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _leaseObserved)));
+        }
         status.ElectionRunning = true;
         try
         {
@@ -62,7 +74,7 @@ public sealed partial class LeaderElectionService(
 
     private async Task ElectOnceAsync(DaemonOptions o, CancellationToken stopping)
     {
-        var lease = new LeaseLock(kubernetes.Client, o.LeaseNamespace, o.LeaseName, o.Identity);
+        var lease = new ObservedLeaseLock(new LeaseLock(kubernetes.Client, o.LeaseNamespace, o.LeaseName, o.Identity), NoteLeaseObserved);
         using var elector = new LeaderElector(new LeaderElectionConfig(lease)
         {
             LeaseDuration = o.LeaseDuration,
@@ -70,15 +82,17 @@ public sealed partial class LeaderElectionService(
             RetryPeriod = o.RetryPeriod,
         });
         Task work = Task.CompletedTask;
+        var led = false;
         elector.OnStartedLeading += () =>
         {
+            led = true;
             LogStartedLeading(logger, o.Identity, o.LeaseNamespace, o.LeaseName);
             work = runner.RunAsync(leadership.Start(), stopping);
         };
         elector.OnStoppedLeading += () =>
         {
             leadership.Stop(); // before anything else: no write may start from here on
-            LogStoppedLeading(logger, o.Identity);
+            if (!stopping.IsCancellationRequested) LogStoppedLeading(logger, o.Identity);
         };
         elector.OnNewLeader += leader => LogNewLeader(logger, leader);
 
@@ -104,6 +118,47 @@ public sealed partial class LeaderElectionService(
         }
         leadership.Stop();
         await work;
+        if (led && stopping.IsCancellationRequested) await ReleaseAsync(o);
+    }
+
+    private void NoteLeaseObserved() => Interlocked.Exchange(ref _leaseObserved, time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    /// <summary>
+    /// Clears the holder (empty, not null: the elector would try to create a Lease whose holder is null, and meet 409
+    /// forever), with a 1 s duration, as client-go's release does. Not releasing is not a failure: the standby then
+    /// waits out the lease, as before.
+    /// </summary>
+    private async Task ReleaseAsync(DaemonOptions o)
+    {
+        // The stopping token is cancelled by now: the release has its own budget, well inside the host's shutdown timeout.
+        using var budget = new CancellationTokenSource(o.RenewDeadline, time);
+        var leases = kubernetes.Client.CoordinationV1;
+        try
+        {
+            // A renew that was in flight when the elector stopped can land first: re-read on 409 while the lease is ours.
+            for (var attempt = 1; ; attempt++)
+            {
+                var current = await leases.ReadNamespacedLeaseAsync(o.LeaseName, o.LeaseNamespace, cancellationToken: budget.Token);
+                if (current.Spec?.HolderIdentity != o.Identity) return;
+                var now = time.GetUtcNow().UtcDateTime;
+                current.Spec.HolderIdentity = "";
+                current.Spec.LeaseDurationSeconds = 1;
+                current.Spec.AcquireTime = current.Spec.RenewTime = now;
+                try
+                {
+                    await leases.ReplaceNamespacedLeaseAsync(current, o.LeaseName, o.LeaseNamespace, cancellationToken: budget.Token);
+                    LogReleased(logger, o.Identity, o.LeaseNamespace, o.LeaseName);
+                    return;
+                }
+                catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < 3)
+                {
+                }
+            }
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException)
+        {
+            LogReleaseFailed(logger, o.LeaseNamespace, o.LeaseName, e.Message);
+        }
     }
 
     [LoggerMessage(EventId = 5501, Level = LogLevel.Information, Message = "{Identity} is now the leader (lease {Namespace}/{Lease})")]
@@ -117,6 +172,12 @@ public sealed partial class LeaderElectionService(
 
     [LoggerMessage(EventId = 5504, Level = LogLevel.Warning, Message = "Leader election failed: {Error}; retrying")]
     private static partial void LogElectorError(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 5506, Level = LogLevel.Information, Message = "{Identity} released the lease {Namespace}/{Lease}")]
+    private static partial void LogReleased(ILogger logger, string identity, string @namespace, string lease);
+
+    [LoggerMessage(EventId = 5507, Level = LogLevel.Warning, Message = "Could not release the lease {Namespace}/{Lease}: {Error}; a standby takes over when it expires")]
+    private static partial void LogReleaseFailed(ILogger logger, string @namespace, string lease, string error);
 
     [LoggerMessage(EventId = 5505, Level = LogLevel.Critical, Message = "Leader election loop ended: {Error}")]
     private static partial void LogElectionFailed(ILogger logger, string error);

@@ -29,6 +29,7 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
     private readonly Counter<long> _watchEvents;
     private Func<long>? _queueDepth;
     private Func<bool>? _leader;
+    private Func<DateTimeOffset>? _leaseObserved;
 
     public RotatorMetrics(IMeterFactory meterFactory)
     {
@@ -47,6 +48,9 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
             description: "(secret, namespace) pairs waiting to be reconciled.");
         _meter.CreateObservableGauge(MetricNames.Leader, () => _leader is { } leader ? [new Measurement<long>(leader() ? 1 : 0)] : Array.Empty<Measurement<long>>(),
             description: "1 while this daemon replica holds the leader lease and writes, else 0.");
+        _meter.CreateObservableGauge(MetricNames.LeaseObserved,
+            () => _leaseObserved is { } at ? [new Measurement<double>(at().ToUnixTimeMilliseconds() / 1000.0)] : Array.Empty<Measurement<double>>(), unit: "s",
+            description: "Unix time this replica last heard from the API server about the leader Lease (read, acquired or renewed); from the election's start. Only with leader election.");
     }
 
     /// <param name="outcome">One of <see cref="WriteOutcomes"/>.</param>
@@ -88,6 +92,9 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
         _leader = leader;
     }
 
+    /// <summary>Daemon with leader election: when the Lease was last read or written (a standby that stops advancing cannot take over).</summary>
+    public void AttachLeaderElection(Func<DateTimeOffset> leaseObserved) => _leaseObserved = leaseObserved;
+
     private List<Measurement<double>> Observe(Dictionary<string, double> values)
     {
         lock (_gate)
@@ -110,6 +117,7 @@ public static class MetricNames
     public const string WatchEvents = "secret_rotator_watch_events";
     public const string QueueDepth = "secret_rotator_queue_depth";
     public const string Leader = "secret_rotator_leader";
+    public const string LeaseObserved = "secret_rotator_leader_election_observed_timestamp_seconds";
 
     /// <summary>Every metric family Prometheus sees, by its exposition name.</summary>
     public static readonly IReadOnlyList<string> Exported =
@@ -117,7 +125,7 @@ public static class MetricNames
         SecretWrites + "_total", SecretFailures + "_total", TokenRequests + "_total", TokenExpiry, LastSuccess, RunDuration,
     ];
 
-    /// <summary>What the daemon exports in addition to <see cref="Exported"/>.</summary>
+    /// <summary>What the daemon exports in addition to <see cref="Exported"/> (and <see cref="LeaseObserved"/> with leader election).</summary>
     public static readonly IReadOnlyList<string> DaemonExported = [WatchRestarts + "_total", WatchEvents + "_total", QueueDepth, Leader];
 
     /// <summary>Gauges that describe one registry's state; pushed per registry so a failed run keeps the old values.</summary>

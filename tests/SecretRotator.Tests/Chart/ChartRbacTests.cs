@@ -41,6 +41,29 @@ public sealed class ChartRbacTests
         Assert.All(rules, r => Assert.Null(r.NonResourceURLs));
     }
 
+    [Theory]
+    [InlineData("default-values.yaml")]
+    [InlineData("daemon-values.yaml")]
+    public async Task Template_SameReleaseInTwoNamespaces_ClusterScopedNamesDoNotCollide(string valueSet)
+    {
+        // Arrange
+        var first = await HelmChart.TemplateAsync(valueSet);
+
+        // Act: the same release name, installed a second time in another namespace.
+        var result = await HelmChart.TemplateRawAsync("-f", Path.Combine(HelmChart.Directory, "ci", valueSet), "--namespace", "secret-rotator-b");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var second = Rendered.Parse(result.Stdout);
+
+        // Assert
+        static List<string> ClusterScoped(Rendered r) =>
+            [.. r.Of<V1ClusterRole>().Select(c => c.Metadata.Name), .. r.Of<V1ClusterRoleBinding>().Select(b => b.Metadata.Name)];
+        Assert.NotEmpty(ClusterScoped(first));
+        Assert.Empty(ClusterScoped(first).Intersect(ClusterScoped(second)));
+        var binding = second.Single<V1ClusterRoleBinding>();
+        Assert.Equal(second.Single<V1ClusterRole>().Metadata.Name, binding.RoleRef.Name);
+        Assert.Equal("secret-rotator-b", binding.Subjects.Single().NamespaceProperty);
+    }
+
     [Fact]
     public async Task Template_Daemon_LeaseRulesEqualTheTools()
     {

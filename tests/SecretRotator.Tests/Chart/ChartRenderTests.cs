@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using YamlDotNet.RepresentationModel;
 
 namespace SecretRotator.Tests.Chart;
 
@@ -195,7 +196,9 @@ public sealed class ChartRenderTests
         Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
         Assert.Equal(8080, rendered.Single<V1Service>().Spec.Ports.Single().Port);
         Assert.Equal("1", rendered.Single<V1PodDisruptionBudget>().Spec.MinAvailable.Value);
-        Assert.NotNull(rendered.Custom("ServiceMonitor"));
+        // honorLabels: our failure series' own `namespace` label survives the scrape (not renamed exported_namespace).
+        var endpoint = (YamlMappingNode)((YamlSequenceNode)((YamlMappingNode)rendered.Custom("ServiceMonitor")!.Node["spec"])["endpoints"]).Children.Single();
+        Assert.Equal("true", endpoint["honorLabels"].ToString());
         var lease = rendered.Of<V1Role>().Single(r => r.Metadata.Name == $"{fullname}-leader-election");
         Assert.Equal(HelmChart.Namespace, lease.Metadata.NamespaceProperty);
         Assert.All(lease.Rules, r => Assert.Equal(["coordination.k8s.io"], r.ApiGroups));

@@ -124,7 +124,7 @@ public sealed class ClusterConnectionTests : IDisposable
 
         // Assert
         AssertOneLineUsageError(result,
-            $"error: kubeconfig {kubeconfig}: user 'test': credential plugin '{plugin}' failed: Error loading SSO Token: the SSO session has expired or is invalid");
+            $"error: kubeconfig {kubeconfig}: user 'test': credential plugin '{plugin}' failed: exit code 1: Error loading SSO Token: the SSO session has expired or is invalid");
     }
 
     [Fact]

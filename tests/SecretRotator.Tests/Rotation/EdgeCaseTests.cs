@@ -61,6 +61,31 @@ public sealed class EdgeCaseTests
     }
 
     [Fact]
+    public async Task Run_TypeChangeAndDeleteForbidden_NamesTheDeleteVerbAndTheChartValue()
+    {
+        // Arrange: a managed Secret whose type was changed, and RBAC without delete (rbac.typeRepair off, no prune).
+        await using var h = await RotatorHarness.StartAsync("default");
+        h.Api.AddSecret(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "regcred", NamespaceProperty = "default", Labels = new Dictionary<string, string> { [ManagedSecret.ManagedByLabel] = ManagedSecret.ManagedByValue } },
+            Type = "Opaque",
+            Data = new Dictionary<string, byte[]> { ["x"] = [1] },
+        });
+        h.Api.Deny(RbacDenyRule.Everywhere("delete", "secrets"));
+
+        // Act
+        var result = await h.RunCliAsync("run", "--config", Config(h));
+
+        // Assert
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("cannot delete secrets in namespace default", result.Stdout);
+        Assert.Contains("verbs: [\"delete\"]", result.Stdout);
+        Assert.Contains("rbac.typeRepair=true", result.Stdout);
+        Assert.DoesNotContain("cannot update secrets", result.Stdout);
+        Assert.Equal("Opaque", h.Secret("default", "regcred").Type);
+    }
+
+    [Fact]
     public async Task Run_MetricsPortInUse_Exits2WithAMessage()
     {
         await using var h = await RotatorHarness.StartAsync("default");

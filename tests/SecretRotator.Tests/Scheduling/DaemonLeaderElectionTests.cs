@@ -1,6 +1,10 @@
+using System.Globalization;
 using k8s;
 using k8s.Autorest;
+using k8s.Models;
 using SecretRotator.Kubernetes;
+using SecretRotator.Telemetry;
+using SecretRotator.Tests.Fakes.Kubernetes;
 using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Scheduling;
@@ -79,6 +83,45 @@ public sealed class DaemonLeaderElectionTests
         // Assert
         Assert.Equal("daemon-a", h.Api.GetLease("kube-system", "secret-rotator")!.Spec.HolderIdentity);
         Assert.DoesNotContain("rotated-while-standing-by", daemon.Logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Standby_ApiServerStopsAnswering_LeaseObservedTimestampStopsWhileReadyzStaysOk()
+    {
+        // Arrange: another replica holds the lease for an hour, so this daemon stands by and polls it.
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await DaemonHarness.StartAsync("kube-system", "team-a");
+        using var client = h.Api.CreateClient();
+        var now = DateTime.UtcNow;
+        await client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
+        {
+            Metadata = new V1ObjectMeta { Name = "secret-rotator", NamespaceProperty = "kube-system" },
+            Spec = new V1LeaseSpec { HolderIdentity = "other-replica", LeaseDurationSeconds = 3600, AcquireTime = now, RenewTime = now },
+        }, "kube-system", cancellationToken: ct);
+        var standby = h.Start(h.WriteConfig(), "daemon-b", leaderElect: true);
+        var started = await LeaseObservedAsync(standby);
+        await DaemonHarness.WaitUntilAsync(async () => await LeaseObservedAsync(standby) > started, TimeSpan.FromSeconds(10), "the timestamp advances while the API answers");
+
+        // Act: every Lease request now fails, as when the standby's node loses the API server.
+        var refused = 0;
+        h.Api.FaultHook = r => r.Resource == "leases" && Interlocked.Increment(ref refused) > 0 ? KubeFault.Unavailable() : null;
+        await DaemonHarness.WaitUntilAsync(() => Volatile.Read(ref refused) >= 2, TimeSpan.FromSeconds(10), "two polls refused");
+        var lastHeard = await LeaseObservedAsync(standby);
+        await DaemonHarness.WaitUntilAsync(() => Volatile.Read(ref refused) >= 6, TimeSpan.FromSeconds(10), "four more polls refused");
+
+        // Assert
+        Assert.Equal(lastHeard, await LeaseObservedAsync(standby));
+        Assert.Equal((200, "ok (standby)\n"), await standby.GetAsync("readyz"));
+        Assert.Null(h.Secret("team-a"));
+    }
+
+    /// <summary>The standby's secret_rotator_leader_election_observed_timestamp_seconds, or a failure when it is not exported.</summary>
+    private static async Task<double> LeaseObservedAsync(RunningDaemon daemon)
+    {
+        var (_, body) = await daemon.GetAsync("metrics");
+        var line = body.Split('\n').FirstOrDefault(l => l.StartsWith(MetricNames.LeaseObserved + " ", StringComparison.Ordinal));
+        Assert.True(line is not null, $"{MetricNames.LeaseObserved} not exported:\n{body}");
+        return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
     }
 
     private static async Task StealLeaseAsync(IKubernetes client, CancellationToken ct)

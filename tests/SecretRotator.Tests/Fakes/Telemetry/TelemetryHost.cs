@@ -51,11 +51,14 @@ internal sealed class TelemetryHost : IAsyncDisposable
         metrics.RunDuration(TimeSpan.FromSeconds(1.5));
     }
 
-    /// <summary>Every sample name the rotator exports (with _bucket/_sum/_count), from a real collection.</summary>
+    /// <summary>Every sample name the rotator exports, `run` and daemon (with _bucket/_sum/_count), from a real collection.</summary>
     public static async Task<HashSet<string>> ExportedSampleNamesAsync()
     {
         await using var host = new TelemetryHost();
         host.RecordRun(DateTimeOffset.UnixEpoch, "ghcr");
+        // What only the daemon exports, leader election on.
+        host.Metrics.AttachDaemon(() => 0, () => true);
+        host.Metrics.AttachLeaderElection(() => DateTimeOffset.UnixEpoch);
         return host.Collector.Collect().SelectMany(f => f.Samples).Select(s => s.Name).ToHashSet();
     }
 
