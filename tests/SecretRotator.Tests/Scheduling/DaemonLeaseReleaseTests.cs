@@ -10,8 +10,11 @@ namespace SecretRotator.Tests.Scheduling;
 /// </summary>
 public sealed class DaemonLeaseReleaseTests : IAsyncLifetime
 {
-    /// <summary>The target (3 s), plus room for a loaded 2-core machine; still far below the 15 s lease.</summary>
-    private static readonly TimeSpan TakeOver = TimeSpan.FromSeconds(6);
+    /// <summary>
+    /// Below the 15 s lease a standby waits out without the release (so this fails without it), with room for a loaded
+    /// machine: the 3 s target is met on a quiet one (the retry period is 2 s), 7.1 s was measured at load 40.
+    /// </summary>
+    private static readonly TimeSpan TakeOver = TimeSpan.FromSeconds(12);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("secret-rotator-lease-");
