@@ -49,6 +49,12 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
                 await stderr.WriteLineAsync($"error: {e.Message}");
                 return CliApp.ExitUsage;
             }
+            var namespaced = parse.GetValue(o.Namespaced);
+            if (namespaced && ClusterWatches.NamespacedProblem(config) is { } problem)
+            {
+                await stderr.WriteLineAsync($"error: --namespaced: {problem}");
+                return CliApp.ExitUsage;
+            }
             var environment = probe.GetService<IEnvironmentVariables>() ?? new ProcessEnvironmentVariables();
             builder.Services.AddSecretRotatorDaemon(config, d =>
             {
@@ -57,6 +63,7 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
                 d.LeaseName = parse.GetValue(o.LeaseName)!;
                 d.LeaseNamespace = parse.GetValue(o.LeaseNamespace) ?? LeaseNamespace(environment);
                 d.Identity = environment.Get("POD_NAME") ?? Environment.MachineName;
+                d.Namespaced = namespaced;
             });
             // LoadConfigAsync set settings.qps/burst on the probe's limiter; the host has its own container, so its
             // limiter (registered last, it wins) takes the same settings.

@@ -3,7 +3,10 @@ using k8s.Models;
 
 namespace SecretRotator.Kubernetes.Watching;
 
-/// <summary>What the daemon watches: namespaces, managed secrets and service accounts cluster-wide; mirror sources by name.</summary>
+/// <summary>
+/// What the daemon watches: namespaces, managed secrets and service accounts cluster-wide, or (namespace-scoped RBAC)
+/// the managed secrets and service accounts of each named namespace; mirror sources by name.
+/// </summary>
 public static class WatchSources
 {
     private const int PageSize = 500;
@@ -34,6 +37,25 @@ public static class WatchSources
             return (list.Items, list.Metadata);
         }),
         (client, version, timeout, onError, ct) => client.CoreV1.WatchListServiceAccountForAllNamespacesAsync(allowWatchBookmarks: true,
+            resourceVersion: version, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    /// <summary>Our secrets in one namespace (namespace-scoped RBAC: a Role grants list and watch there).</summary>
+    public static WatchSource<V1Secret> ManagedSecretsIn(string @namespace) => new($"secrets {@namespace}",
+        (client, ct) => ListAll<V1Secret>(async next =>
+        {
+            var list = await client.CoreV1.ListNamespacedSecretAsync(@namespace, labelSelector: ManagedSelector, continueParameter: next, limit: PageSize, cancellationToken: ct);
+            return (list.Items, list.Metadata);
+        }),
+        (client, version, timeout, onError, ct) => client.CoreV1.WatchListNamespacedSecretAsync(@namespace, allowWatchBookmarks: true,
+            labelSelector: ManagedSelector, resourceVersion: version, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
+
+    public static WatchSource<V1ServiceAccount> ServiceAccountsIn(string @namespace) => new($"serviceaccounts {@namespace}",
+        (client, ct) => ListAll<V1ServiceAccount>(async next =>
+        {
+            var list = await client.CoreV1.ListNamespacedServiceAccountAsync(@namespace, continueParameter: next, limit: PageSize, cancellationToken: ct);
+            return (list.Items, list.Metadata);
+        }),
+        (client, version, timeout, onError, ct) => client.CoreV1.WatchListNamespacedServiceAccountAsync(@namespace, allowWatchBookmarks: true,
             resourceVersion: version, timeoutSeconds: timeout, onError: onError, cancellationToken: ct));
 
     /// <summary>
