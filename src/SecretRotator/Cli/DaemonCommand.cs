@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SecretRotator.Kubernetes;
+using SecretRotator.Kubernetes.Watching;
 using SecretRotator.Registries;
 using SecretRotator.Scheduling;
 using SecretRotator.Telemetry;
@@ -81,8 +82,11 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
 
         await using var app = builder.Build();
         app.MapSecretRotatorTelemetry();
-        app.MapGet("/readyz", (DaemonStatus status, Leadership leadership) =>
-            status.FirstPassDone || (!leadership.IsLeader && status.ElectionRunning)
+        app.MapGet("/readyz", (DaemonStatus status, Leadership leadership, WatchHealth watches) =>
+            watches.ForbiddenRules() is { Count: > 0 } forbidden
+                // A watch refused by RBAC retries for ever and writes nothing: not ready, and the message names the rule to add.
+                ? Results.Text($"not ready: watch forbidden (HTTP 403): {string.Join("; ", forbidden)}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+                : status.FirstPassDone || (!leadership.IsLeader && status.ElectionRunning)
                 ? Results.Text(leadership.IsLeader ? "ok\n" : "ok (standby)\n")
                 : Results.Text("not ready: first full pass not done\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         try

@@ -16,10 +16,12 @@ public sealed partial class DaemonPass(RotatorConfig config, RotationRunner runn
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>
-    /// The next pass is at most staticRefreshInterval away (every registry's job fires at least that often), so a stored
-    /// token expiring before then plus refreshBefore is replaced now, from the credential at hand.
+    /// The next pass is at most staticRefreshInterval away (every registry's job fires at least that often; the planner's
+    /// minimum wait covers a late fire and the pass's own time), so a stored token expiring before then plus
+    /// refreshBefore is replaced now, from the credential at hand: whatever the jitter did, a fresh token reaches every
+    /// secret before the one it holds expires.
     /// </summary>
-    public static TimeSpan LookAhead(RotatorSettings settings) => settings.StaticRefreshInterval;
+    public static TimeSpan LookAhead(RotatorSettings settings) => settings.StaticRefreshInterval + RefreshPlanner.MinimumWait;
 
     /// <param name="leader">Cancelled when the lease is lost: writes stop at once.</param>
     /// <param name="stopping">Shutdown (SIGTERM): no new write or prune starts; in-flight writes finish.</param>

@@ -56,6 +56,7 @@ internal sealed class TelemetryHost : IAsyncDisposable
     {
         await using var host = new TelemetryHost();
         host.RecordRun(DateTimeOffset.UnixEpoch, "ghcr");
+        host.Metrics.WatchRestart("namespaces", "http_403"); // the daemon's own series
         return host.Collector.Collect().SelectMany(f => f.Samples).Select(s => s.Name).ToHashSet();
     }
 
