@@ -64,7 +64,9 @@ public sealed class ServiceAccountBatch(ServiceAccountPatcher patcher)
         if (context.NamespaceCreated is null || context.Settings.ServiceAccountGracePeriod <= TimeSpan.Zero) return false;
         try
         {
-            return await context.NamespaceCreated(ns, context.CancellationToken) is { } created && context.Now - created < context.Settings.ServiceAccountGracePeriod;
+            // A negative age is clock skew, not youth: the failure stands.
+            return await context.NamespaceCreated(ns, context.CancellationToken) is { } created && context.Now - created is var age
+                && age >= TimeSpan.Zero && age < context.Settings.ServiceAccountGracePeriod;
         }
         catch (Exception e) when (e is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
         {

@@ -14,7 +14,8 @@ public sealed class PublishedDaemonPassTests : IAsyncLifetime
     private const string Password = "pw-daemon-pass-5c1a";
     /// <summary>The shortest staticRefreshInterval allowed: one resync.</summary>
     private static readonly TimeSpan Resync = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    /// <summary>Start-up and first pass of a fresh process (JIT included when not AOT) on a loaded machine.</summary>
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("secret-rotator-daemon-pass-");
     private FakeKubeApiServer _api = null!;

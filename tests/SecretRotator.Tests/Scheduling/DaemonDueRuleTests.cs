@@ -33,11 +33,11 @@ public sealed class DaemonDueRuleTests
 
         // Act
         foreach (var lifetime in lifetimes)
-        foreach (var refreshBefore in refreshBefores)
-        foreach (var resync in resyncs)
-        {
-            if (Simulate(lifetime, refreshBefore, resync, random) is { } violation) violations.Add(violation);
-        }
+            foreach (var refreshBefore in refreshBefores)
+                foreach (var resync in resyncs)
+                {
+                    if (Simulate(lifetime, refreshBefore, resync, random) is { } violation) violations.Add(violation);
+                }
 
         // Assert
         Assert.True(violations.Count == 0, string.Join("\n", violations));
