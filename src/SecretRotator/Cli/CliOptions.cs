@@ -90,4 +90,5 @@ internal sealed partial class CliOptions
     public Option<bool> LeaderElect { get; } = new("--leader-elect") { Description = "Hold a Lease so that only one replica writes (true|false)", DefaultValueFactory = _ => true };
     public Option<string> LeaseName { get; } = new("--lease-name") { Description = "Name of the coordination.k8s.io Lease", DefaultValueFactory = _ => "secret-rotator" };
     public Option<string?> LeaseNamespace { get; } = new("--lease-namespace") { Description = "Namespace of the Lease (default: POD_NAMESPACE, then the in-cluster namespace, then default)" };
+    public Option<bool> Namespaced { get; } = new("--namespaced") { Description = "Namespace-scoped RBAC: watch each namespace the config names, never cluster-wide (exact names only)" };
 }

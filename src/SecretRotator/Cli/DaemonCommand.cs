@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
+using SecretRotator.Kubernetes.Watching;
 using SecretRotator.Registries;
 using SecretRotator.Scheduling;
 using SecretRotator.Telemetry;
@@ -50,6 +51,12 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
                 await stderr.WriteLineAsync($"error: {e.Message}");
                 return CliApp.ExitUsage;
             }
+            var namespaced = parse.GetValue(o.Namespaced);
+            if (namespaced && ClusterWatches.NamespacedProblem(config) is { } problem)
+            {
+                await stderr.WriteLineAsync($"error: --namespaced: {problem}");
+                return CliApp.ExitUsage;
+            }
             var environment = probe.GetService<IEnvironmentVariables>() ?? new ProcessEnvironmentVariables();
             builder.Services.AddSecretRotatorDaemon(config, d =>
             {
@@ -58,6 +65,7 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
                 d.LeaseName = parse.GetValue(o.LeaseName)!;
                 d.LeaseNamespace = parse.GetValue(o.LeaseNamespace) ?? LeaseNamespace(environment);
                 d.Identity = environment.Get("POD_NAME") ?? Environment.MachineName;
+                d.Namespaced = namespaced;
             });
             // LoadConfigAsync set settings.qps/burst on the probe's limiter; the host has its own container, so its
             // limiter (registered last, it wins) takes the same settings.
@@ -75,8 +83,11 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
 
         await using var app = builder.Build();
         app.MapSecretRotatorTelemetry();
-        app.MapGet("/readyz", (DaemonStatus status, Leadership leadership) =>
-            status.FirstPassDone || (!leadership.IsLeader && status.ElectionRunning)
+        app.MapGet("/readyz", (DaemonStatus status, Leadership leadership, WatchHealth watches) =>
+            watches.ForbiddenRules() is { Count: > 0 } forbidden
+                // A watch refused by RBAC retries for ever and writes nothing: not ready, and the message names the rule to add.
+                ? Results.Text($"not ready: watch forbidden (HTTP 403): {string.Join("; ", forbidden)}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+                : status.FirstPassDone || (!leadership.IsLeader && status.ElectionRunning)
                 ? Results.Text(leadership.IsLeader ? "ok\n" : "ok (standby)\n")
                 : Results.Text("not ready: first full pass not done\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         try

@@ -191,6 +191,7 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryOptionsParser> reg
             Timeout = map.GetDuration("timeout", defaults.Timeout, TimeSpan.FromHours(6)),
             Instance = map.GetString("instance") ?? defaults.Instance,
             StaticRefreshInterval = map.GetDuration("staticRefreshInterval", defaults.StaticRefreshInterval, TimeSpan.FromDays(1)),
+            ServiceAccountGracePeriod = map.GetDuration("serviceAccountGracePeriod", defaults.ServiceAccountGracePeriod, TimeSpan.FromHours(1)),
             Qps = map.GetNumber("qps", defaults.Qps, 0.01, 100_000),
             Burst = map.GetInt("burst", defaults.Burst, 1, 100_000),
         };

@@ -74,6 +74,11 @@ public sealed record RotatorSettings
     public string Instance { get; init; } = "default";
     /// <summary>How often the daemon re-reads static registries (a rotated password reaches the cluster without a restart).</summary>
     public TimeSpan StaticRefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// A configured service account missing in a namespace younger than this is pending, not failed: Kubernetes creates
+    /// <c>default</c> a moment after its namespace, and the account's watch event (daemon) or the next run patches it.
+    /// </summary>
+    public TimeSpan ServiceAccountGracePeriod { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Kubernetes API requests per second, sustained; <see cref="Burst"/> may be sent at once.</summary>
     public double Qps { get; init; } = DefaultQps;
     public int Burst { get; init; } = DefaultBurst;

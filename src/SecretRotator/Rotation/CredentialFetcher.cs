@@ -14,7 +14,7 @@ namespace SecretRotator.Rotation;
 /// did not answer.
 /// </summary>
 public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> providers, IRegistryVerifier verifier, IRunObserver recorder,
-    ILogger<CredentialFetcher> logger)
+    ILogger<CredentialFetcher> logger) : ICredentialSource
 {
     private readonly Dictionary<string, IRegistryProvider> _providers = providers.ToDictionary(p => p.Type, StringComparer.Ordinal);
 
@@ -92,6 +92,14 @@ public sealed partial class CredentialFetcher(IEnumerable<IRegistryProvider> pro
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Registry {Registry} failed ({Reason}): {Error}")]
     private static partial void LogFetchFailed(ILogger logger, string registry, string reason, string error);
+}
+
+/// <summary>Where a pass gets the credentials of its due registries: fetched now (`run`), or the daemon's cache.</summary>
+public interface ICredentialSource
+{
+    /// <returns>The credentials at hand, and a result per registry that explains a missing one (and is reported).</returns>
+    Task<(Dictionary<string, RegistryCredential> Fresh, Dictionary<string, RegistryResult> Results)> FetchAsync(
+        IEnumerable<RegistryDefinition> registries, bool verify, CancellationToken cancellationToken, FetchDeadline? deadline = null);
 }
 
 /// <summary>The deadline a fetch runs under (settings.timeout): its length, for the message, and the token it cancels.</summary>

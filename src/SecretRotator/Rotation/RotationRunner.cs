@@ -1,18 +1,18 @@
 using SecretRotator.Configuration;
-using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Threading;
 
 namespace SecretRotator.Rotation;
 
 /// <summary>
-/// One pass (<c>run</c>), in named phases: plan (<see cref="RunPlanner"/>), fetch what is due
-/// (<see cref="CredentialFetcher"/>), write every (secret, namespace) with bounded concurrency
-/// (<see cref="SecretReconciler"/>), then each service account once with all its secrets (<see cref="ServiceAccountBatch"/>), prune (<see cref="Pruner"/>), report (<see cref="RunReportBuilder"/>) and
-/// record (<see cref="IRunObserver"/>).
+/// One full pass, the same code for <c>run</c> and the daemon, in named phases: plan (<see cref="RunPlanner"/>), get the
+/// due credentials (<see cref="ICredentialSource"/>: fetched by <see cref="CredentialFetcher"/>, or the daemon's cache),
+/// write every (secret, namespace) with bounded concurrency (<see cref="SecretReconciler"/>), then each service account
+/// once with all its secrets (<see cref="ServiceAccountBatch"/>), prune (<see cref="Pruner"/>), report
+/// (<see cref="RunReportBuilder"/>) and record (<see cref="IRunObserver"/>). Only where the cluster is read from
+/// (<see cref="IClusterSnapshot"/>) and where credentials come from differ between the modes.
 /// </summary>
 public sealed class RotationRunner(
-    IKubernetesClientProvider kubernetes,
     RunPlanner planner,
     CredentialFetcher fetcher,
     SecretReconciler reconciler,
@@ -21,23 +21,32 @@ public sealed class RotationRunner(
     IRunObserver recorder,
     TimeProvider time)
 {
+    /// <summary>`run`: the cluster from LISTs, the due credentials fetched now.</summary>
     /// <param name="shutdown">Cancelled on SIGTERM/Ctrl-C: no new write starts, in-flight writes finish.</param>
-    public async Task<RunReport> RunAsync(RotatorConfig config, RunOptions options, CancellationToken shutdown)
+    public Task<RunReport> RunAsync(RotatorConfig config, RunOptions options, CancellationToken shutdown) =>
+        RunAsync(config, options, planner.Listed(), fetcher, shutdown);
+
+    /// <param name="cluster">Where the pass reads namespaces, managed secrets and service accounts.</param>
+    /// <param name="credentials">Where the due credentials come from.</param>
+    /// <param name="shutdown">Cancelled on SIGTERM/Ctrl-C: no new write starts, in-flight writes finish.</param>
+    /// <param name="abort">Cancelled when writes must stop at once, in flight or not (the daemon lost its lease).</param>
+    public async Task<RunReport> RunAsync(RotatorConfig config, RunOptions options, IClusterSnapshot cluster, ICredentialSource credentialSource,
+        CancellationToken shutdown, CancellationToken abort = default)
     {
         var started = time.GetTimestamp();
         // The run's deadline bounds every API call; shutdown alone does not abort a write already sent.
         using var deadline = new CancellationTokenSource(config.Settings.Timeout, time);
-        using var early = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, shutdown);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, abort);
+        using var early = CancellationTokenSource.CreateLinkedTokenSource(bounded.Token, shutdown);
 
         // The service-account LIST depends on nothing the plan finds: it runs while the plan is made.
         var targets = RunPlanner.Targets(config, options);
-        var accountsListing = RunPlanner.IsClusterWide(targets, options, config.Settings.Prune)
-            ? ServiceAccountIndex.ListAsync(kubernetes.Client, targets.SelectMany(t => t.ServiceAccounts), early.Token)
-            : Task.FromResult(new ServiceAccountIndex());
-        var plan = await planner.PlanAsync(config, options, early.Token);
+        var accountsListing = cluster.ServiceAccountsAsync(targets.SelectMany(t => t.ServiceAccounts),
+            RunPlanner.IsClusterWide(targets, options, config.Settings.Prune), early.Token);
+        var plan = await planner.PlanAsync(config, options, config.Settings.Prune, cluster, early.Token);
         var (credentials, fetched, accounts) = plan.Interrupted
             ? ([], [], await AccountsOrEmptyAsync(accountsListing))
-            : await PrepareAsync(plan, accountsListing, new FetchDeadline(config.Settings.Timeout, deadline.Token), early.Token);
+            : await PrepareAsync(plan, credentialSource, accountsListing, new FetchDeadline(config.Settings.Timeout, deadline.Token), early.Token);
         var context = new RunContext
         {
             Settings = config.Settings,
@@ -47,8 +56,10 @@ public sealed class RotationRunner(
             Accounts = accounts,
             DryRun = options.DryRun,
             Force = options.Force,
+            LookAhead = options.LookAhead,
+            NamespaceCreated = cluster.NamespaceCreatedAsync,
             Now = plan.Now,
-            CancellationToken = deadline.Token,
+            CancellationToken = bounded.Token,
         };
 
         // Each item's outcome in its own slot (no shared collection to contend for), gathered in plan order after.
@@ -70,9 +81,11 @@ public sealed class RotationRunner(
         }
         results.AddRange(await accountBatch.EnsureAsync(written, context, config.Settings.Concurrency));
 
-        if (config.Settings.Prune && options.Secret is null && !plan.ResolutionFailed && !shutdown.IsCancellationRequested)
+        // Never from a partial picture: a target whose namespaces could not be resolved, or a watch cache mid-relist,
+        // would make selected secrets look orphaned.
+        if (config.Settings.Prune && options.Secret is null && !plan.ResolutionFailed && !plan.Interrupted && cluster.Complete && !shutdown.IsCancellationRequested)
         {
-            results.AddRange(await pruner.PruneAsync(plan.Orphans(), options.DryRun, accounts, deadline.Token, shutdown));
+            results.AddRange(await pruner.PruneAsync(plan.Orphans(), options.DryRun, accounts, bounded.Token, shutdown));
         }
 
         var report = RunReportBuilder.Build(results, plan, fetched, options.DryRun);
@@ -84,15 +97,15 @@ public sealed class RotationRunner(
     /// Fetches the due credentials and waits for the service-account listing (cluster-wide passes only). A fetch cut by
     /// the deadline is a registry failure (reason timeout, naming the endpoint that hung); one cut by shutdown is not.
     /// </summary>
-    private async Task<(Dictionary<string, RegistryCredential>, Dictionary<string, RegistryResult>, ServiceAccountIndex)> PrepareAsync(
-        RunPlan plan, Task<ServiceAccountIndex> accountsListing, FetchDeadline deadline, CancellationToken cancellationToken)
+    private static async Task<(Dictionary<string, RegistryCredential>, Dictionary<string, RegistryResult>, ServiceAccountIndex)> PrepareAsync(
+        RunPlan plan, ICredentialSource credentialSource, Task<ServiceAccountIndex> accountsListing, FetchDeadline deadline, CancellationToken cancellationToken)
     {
         var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
         var fetched = new Dictionary<string, RegistryResult>(StringComparer.Ordinal);
         var accounts = new ServiceAccountIndex();
         try
         {
-            (fresh, fetched) = await fetcher.FetchAsync(plan.Due, plan.Config.Settings.Verify, cancellationToken, deadline);
+            (fresh, fetched) = await credentialSource.FetchAsync(plan.Due, plan.Config.Settings.Verify, cancellationToken, deadline);
             accounts = await accountsListing;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -32,6 +32,16 @@ public sealed record RunContext
     /// <summary>--force: every secret takes the fresh credentials, due or not.</summary>
     public bool Force { get; init; }
 
+    /// <summary>See <see cref="RunOptions.LookAhead"/>: zero for `run`, the resync interval in the daemon.</summary>
+    public TimeSpan LookAhead { get; init; }
+
+    /// <summary>A stored token expiring within this is replaced.</summary>
+    public TimeSpan DueWithin => Settings.RefreshBefore + LookAhead;
+
+    /// <summary>When a namespace was created (null: unknown): a service account still missing in a namespace younger than
+    /// settings.serviceAccountGracePeriod is pending, not failed. Null: every missing account is a failure.</summary>
+    public Func<string, CancellationToken, ValueTask<DateTimeOffset?>>? NamespaceCreated { get; init; }
+
     /// <summary>Written to the secret's rotated-at annotation.</summary>
     public required DateTimeOffset Now { get; init; }
 

@@ -10,6 +10,15 @@ public sealed record RunOptions
     public bool DryRun { get; init; }
     /// <summary>Fetch and write even when the stored token is still fresh.</summary>
     public bool Force { get; init; }
+    /// <summary>
+    /// How long until the next pass looks at these secrets (the daemon's resync interval; zero for `run`, whose schedule
+    /// the tool does not know, so refreshBefore must cover it). A stored token that expires within refreshBefore plus
+    /// this is due now: the fresh token reaches every secret in the pass that fetched it.
+    /// </summary>
+    public TimeSpan LookAhead { get; init; }
+
+    /// <summary>The window in which a stored token counts as due.</summary>
+    public TimeSpan DueWithin(Configuration.RotatorSettings settings) => settings.RefreshBefore + LookAhead;
 }
 
 /// <summary>Outcome of one (secret, namespace) target. The first five are the metric's outcome label values.</summary>

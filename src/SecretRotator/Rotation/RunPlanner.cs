@@ -7,40 +7,45 @@ namespace SecretRotator.Rotation;
 
 /// <summary>
 /// The first phase of a pass: which (secret, namespace) pairs the config selects, which managed secrets exist,
-/// and which registries are due. Reads only (namespace and secret LISTs); writes nothing and fetches no token,
-/// so <c>run</c>, <c>status</c> and a daemon's full pass share it.
+/// and which registries are due. Reads only, from an <see cref="IClusterSnapshot"/> (LISTs for <c>run</c> and
+/// <c>status</c>, the watch cache for the daemon's full pass); writes nothing and fetches no token.
 /// </summary>
 public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, TimeProvider time, ILogger<RunPlanner> logger)
 {
     /// <summary>Plans a pass as <c>run</c> does: managed secrets everywhere are listed only when prune needs them.</summary>
     public Task<RunPlan> PlanAsync(RotatorConfig config, RunOptions options, CancellationToken cancellationToken) =>
-        PlanAsync(config, options, findOrphans: config.Settings.Prune, cancellationToken);
+        PlanAsync(config, options, findOrphans: config.Settings.Prune, Listed(), cancellationToken);
+
+    /// <summary>The cluster as LISTs show it now: a fresh source per pass.</summary>
+    public IClusterSnapshot Listed() => new ListedCluster(kubernetes.Client, logger);
+
+    public Task<RunPlan> PlanAsync(RotatorConfig config, RunOptions options, bool findOrphans, CancellationToken cancellationToken) =>
+        PlanAsync(config, options, findOrphans, Listed(), cancellationToken);
 
     /// <param name="findOrphans">List managed secrets cluster-wide (unless --namespace narrows the pass) so that secrets
     /// no longer selected are seen: prune and status.</param>
     /// <param name="cancellationToken">The run's deadline and shutdown: a cancelled plan is returned with
     /// <see cref="RunPlan.Interrupted"/> set, never thrown, so the pass can report every target as not done.</param>
-    public async Task<RunPlan> PlanAsync(RotatorConfig config, RunOptions options, bool findOrphans, CancellationToken cancellationToken)
+    /// <param name="cluster">Where the namespaces and managed secrets are read from.</param>
+    public async Task<RunPlan> PlanAsync(RotatorConfig config, RunOptions options, bool findOrphans, IClusterSnapshot cluster, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var client = kubernetes.Client;
         var targets = Targets(config, options);
         var clusterWide = IsClusterWide(targets, options, findOrphans);
-        var lister = new ManagedSecretLister(client, logger);
         // The cluster-wide LIST does not depend on the namespaces: it runs while they are resolved.
-        var clusterListing = clusterWide ? lister.TryListClusterWideAsync(cancellationToken) : Task.FromResult<ManagedSecretLister.Listing?>(null);
-        var (items, unresolved) = await ResolveAsync(targets, new NamespaceResolver(client), options, logger, cancellationToken);
+        var clusterListing = clusterWide ? cluster.TryListClusterWideAsync(cancellationToken) : Task.FromResult<ManagedSecretLister.Listing?>(null);
+        var (items, unresolved) = await ResolveAsync(targets, cluster, options, logger, cancellationToken);
 
         var listing = new ManagedSecretLister.Listing([]);
         var due = new Dictionary<string, RegistryDefinition>(StringComparer.Ordinal);
         var interrupted = false;
         try
         {
-            listing = await clusterListing ?? await lister.ListPerNamespaceAsync(
+            listing = await clusterListing ?? await cluster.ListPerNamespaceAsync(
                 items.Select(p => p.Namespace).Distinct(StringComparer.Ordinal).ToList(), config.Settings.Concurrency, cancellationToken);
             foreach (var item in items)
             {
-                var registries = options.Force ? item.Target.Registries : DueRegistries(item.Target, listing.Secrets.GetValueOrDefault(item.Key), now, config.Settings.RefreshBefore);
+                var registries = options.Force ? item.Target.Registries : DueRegistries(item.Target, listing.Secrets.GetValueOrDefault(item.Key), now, options.DueWithin(config.Settings));
                 for (var i = 0; i < registries.Count; i++) due[registries[i]] = config.Registry(registries[i]);
             }
         }
@@ -64,7 +69,7 @@ public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, Tim
         options.Namespaces.Count == 0 && (findOrphans || targets.Any(t => !t.Namespaces.IsExplicitOnly));
 
     private static async Task<(List<PlannedSecret>, List<TargetResult>)> ResolveAsync(
-        List<SecretTarget> targets, NamespaceResolver resolver, RunOptions options, ILogger logger, CancellationToken cancellationToken)
+        List<SecretTarget> targets, IClusterSnapshot resolver, RunOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         var items = new List<PlannedSecret>();
         var unresolved = new List<TargetResult>();
@@ -91,8 +96,10 @@ public sealed partial class RunPlanner(IKubernetesClientProvider kubernetes, Tim
 
     /// <summary>
     /// The registries of this target that must be fetched: all of them unless the stored secret is ours, intact and
-    /// for the same registries; then only those whose stored token expires within refreshBefore, or never expires
-    /// (static credentials are always re-read: it is cheap and picks up a rotated password).
+    /// for the same registries; then only those whose stored token expires within <paramref name="refreshBefore"/>, or
+    /// never expires (static credentials are always re-read: it is cheap and picks up a rotated password). The daemon
+    /// passes refreshBefore plus the time until it next looks (<see cref="RunOptions.LookAhead"/>), so no stored token
+    /// can expire between two looks while a fresh one is at hand.
     /// </summary>
     public static IReadOnlyList<string> DueRegistries(SecretTarget target, V1Secret? existing, DateTimeOffset now, TimeSpan refreshBefore)
     {

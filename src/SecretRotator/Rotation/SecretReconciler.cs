@@ -6,10 +6,10 @@ namespace SecretRotator.Rotation;
 /// <summary>
 /// Brings one (secret, namespace) to what the config wants: creates, replaces or leaves the secret (keeping a
 /// failed registry's stored entries), then adds it to the target's service accounts. The one write path shared by
-/// <c>run</c> and the daemon's events; <c>run</c> calls <see cref="WriteSecretAsync"/> and batches the accounts itself
-/// (<see cref="ServiceAccountBatch"/>).
+/// a full pass and the daemon's per-event reconciles: a pass calls <see cref="WriteSecretAsync"/> for every pair and
+/// then <see cref="ServiceAccountBatch"/> once; <see cref="ReconcileAsync"/> does both for one pair.
 /// </summary>
-public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, ServiceAccountPatcher patcher)
+public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, ServiceAccountBatch accounts)
 {
     /// <summary>Never throws for API or data failures: they come back as a failed <see cref="TargetResult"/>.
     /// Throws <see cref="OperationCanceledException"/> only if cancelled outside an API call.</summary>
@@ -17,18 +17,7 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
     {
         var written = await WriteSecretAsync(target, ns, context);
         if (!written.NeedsAccounts) return written.Result;
-        try
-        {
-            foreach (var account in target.ServiceAccounts)
-            {
-                if (await patcher.EnsureAsync(target.Name, ns, account, context.DryRun, context.CancellationToken, context.Accounts) is { } failure) return failure;
-            }
-            return written.Result;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return Unexpected(target.Name, ns, e);
-        }
+        return (await accounts.EnsureAsync([(new PlannedSecret(target, ns), written)], context, concurrency: 1))[0];
     }
 
     /// <summary>The secret half of <see cref="ReconcileAsync"/>: writes the secret and says whether its service accounts
@@ -66,7 +55,7 @@ public sealed class SecretReconciler(IKubernetesClientProvider kubernetes, Servi
     {
         // Nothing fetched (the usual steady-state pass): nothing can be due, and no per-namespace set is built.
         if (context.Force || context.Credentials.Count == 0) return context.Credentials;
-        var due = RunPlanner.DueRegistries(target, current, context.Now, context.Settings.RefreshBefore);
+        var due = RunPlanner.DueRegistries(target, current, context.Now, context.DueWithin);
         // Usually every fetched credential is due here, or none is: then no per-namespace dictionary is built.
         var dueCount = 0;
         for (var i = 0; i < due.Count; i++) dueCount += context.Credentials.ContainsKey(due[i]) ? 1 : 0;

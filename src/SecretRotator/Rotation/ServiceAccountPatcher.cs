@@ -98,7 +98,7 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
             {
                 if (!add) return null; // nothing left to clean up
-                return new TargetResult(secrets[0], ns, Outcome.Failed, "serviceaccount_not_found", $"service account {ns}/{account} does not exist");
+                return new TargetResult(secrets[0], ns, Outcome.Failed, ServiceAccountBatch.NotFound, $"service account {ns}/{account} does not exist");
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
                                           || e is OperationCanceledException) // the run deadline, or a per-request timeout

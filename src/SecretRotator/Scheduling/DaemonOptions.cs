@@ -8,6 +8,8 @@ public sealed class DaemonOptions
     public string LeaseName { get; set; } = "secret-rotator";
     public string LeaseNamespace { get; set; } = "default";
     public string Identity { get; set; } = Environment.MachineName;
+    /// <summary>Namespace-scoped RBAC (--namespaced): watch each named namespace instead of the whole cluster.</summary>
+    public bool Namespaced { get; set; }
 
     /// <summary>client-go's defaults: a standby takes over at most this long after the leader stops renewing.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);

@@ -20,6 +20,8 @@ public static class DaemonServiceCollectionExtensions
         services.AddSingleton<Leadership>();
         services.AddSingleton<DaemonStatus>();
         services.AddSingleton<TargetReconciler>();
+        services.AddSingleton<ClusterWatches>();
+        services.AddSingleton<DaemonPass>();
         services.AddSingleton<RegistryRefresher>();
         services.AddSingleton<DaemonRunner>();
         services.AddQuartz(q =>

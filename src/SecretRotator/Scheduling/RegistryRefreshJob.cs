@@ -18,7 +18,7 @@ public sealed partial class RegistryRefreshJob(RegistryRefresher refresher, Lead
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leadership.Token);
         // A manual firing (a mirror source changed) asks for a fetch even when the cached credential is not due.
         var fetch = context.MergedJobDataMap.TryGetValue(FetchKey, out var asked) && asked is true;
-        await refresher.RefreshAsync(registry, fanOut: true, fetch, linked.Token);
+        await refresher.RefreshAsync(registry, fullPass: true, fetch, linked.Token);
     }
 
     public const string FetchKey = "fetch";

@@ -1,8 +1,6 @@
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
-using SecretRotator.Kubernetes;
-using SecretRotator.Registries;
 using SecretRotator.Rotation;
 using SecretRotator.Telemetry;
 using SecretRotator.Threading;
@@ -10,8 +8,11 @@ using SecretRotator.Threading;
 namespace SecretRotator.Scheduling;
 
 /// <summary>
-/// Brings one (secret, namespace) to its desired state through the shared <see cref="SecretReconciler"/> (the path `run`
-/// takes), fed from the watch caches and the cached credentials. One key is reconciled by one caller at a time.
+/// A per-event reconcile (a new namespace, a deleted secret, a service account whose entry was removed): one (secret,
+/// namespace) through the pass's own pieces, the selection rule (<see cref="NamespaceSelector"/>), the write and
+/// service-account path (<see cref="SecretReconciler"/>, <see cref="ServiceAccountBatch"/>), the due rule and the
+/// recorder, fed from the watch caches and the credential cache. One key is reconciled by one caller at a time. Public
+/// entry point for callers outside the daemon loop (the admission webhook creates a missing secret through it).
 /// </summary>
 public sealed partial class TargetReconciler(
     RotatorConfig config,
@@ -33,8 +34,8 @@ public sealed partial class TargetReconciler(
         if (!_targets.TryGetValue(key.Secret, out var target)) return null;
         using (await _locks.AcquireAsync(key, leader))
         {
-            if (!state.Namespaces.TryGetValue(key.Namespace, out var ns) || !ClusterState.Selects(target, ns)) return null;
-            var result = await reconciler.ReconcileAsync(target, key.Namespace, Context(target, key.Namespace, leader));
+            if (!state.Namespaces.TryGetValue(key.Namespace, out var ns) || !NamespaceSelector.Selects(target.Namespaces, ns)) return null;
+            var result = await reconciler.ReconcileAsync(target, key.Namespace, await ContextAsync(target, key.Namespace, leader));
             recorder.Target(result);
             if (result.Outcome is Outcome.Created or Outcome.Updated) LogWritten(logger, result.Secret, result.Namespace, result.Outcome.Label());
             return result;
@@ -42,18 +43,17 @@ public sealed partial class TargetReconciler(
     }
 
     /// <summary>
-    /// Only the registries due for the stored secret get the cached credential (the same rule as `run`): a restart or a
-    /// watch event does not rewrite every secret with a new token; the others keep their stored entries.
+    /// Only the registries due for the stored secret get the cached credential (the pass's rule, with the pass's look-ahead):
+    /// a restart or a watch event does not rewrite every secret with a new token; the others keep their stored entries. A
+    /// registry without a usable credential reports its last fetch error.
     /// </summary>
-    private RunContext Context(SecretTarget target, string ns, CancellationToken leader)
+    private async Task<RunContext> ContextAsync(SecretTarget target, string ns, CancellationToken leader)
     {
         var now = time.GetUtcNow();
         state.Secrets.TryGetValue((ns, target.Name), out var existing);
-        var fresh = new Dictionary<string, RegistryCredential>(StringComparer.Ordinal);
-        foreach (var registry in RunPlanner.DueRegistries(target, existing, now, config.Settings.RefreshBefore))
-        {
-            if (credentials.Valid(registry) is { } credential) fresh[registry] = credential;
-        }
+        var lookAhead = DaemonPass.LookAhead(config.Settings);
+        var due = RunPlanner.DueRegistries(target, existing, now, config.Settings.RefreshBefore + lookAhead);
+        var (fresh, results) = await credentials.FetchAsync(due.Select(config.Registry), verify: false, leader);
         var accounts = new ServiceAccountIndex();
         foreach (var account in target.ServiceAccounts)
         {
@@ -63,6 +63,9 @@ public sealed partial class TargetReconciler(
         {
             Settings = config.Settings,
             Credentials = fresh,
+            RegistryResults = results,
+            LookAhead = lookAhead,
+            NamespaceCreated = state.Snapshot().NamespaceCreatedAsync,
             Listed = existing is null ? new Dictionary<(string, string), V1Secret>() : new Dictionary<(string, string), V1Secret> { [(ns, target.Name)] = existing },
             Accounts = accounts,
             Now = now,

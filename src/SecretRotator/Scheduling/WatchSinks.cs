@@ -3,6 +3,7 @@ using k8s.Models;
 using Quartz;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes.Watching;
+using SecretRotator.Rotation;
 
 namespace SecretRotator.Scheduling;
 
@@ -11,8 +12,7 @@ public sealed class NamespaceSink(ClusterState state, RotatorConfig config, Reco
 {
     public async ValueTask ReplaceAsync(IList<V1Namespace> items, CancellationToken cancellationToken)
     {
-        state.Namespaces.Clear();
-        foreach (var ns in items) state.Namespaces[ns.Metadata.Name] = ns;
+        state.ReplaceNamespaces(items);
         if (state.Synced) foreach (var key in state.AllKeys()) await queue.EnqueueAsync(key, cancellationToken);
     }
 
@@ -25,18 +25,18 @@ public sealed class NamespaceSink(ClusterState state, RotatorConfig config, Reco
         }
         state.Namespaces[item.Metadata.Name] = item;
         if (!state.Synced) return;
-        foreach (var target in config.Secrets.Where(t => ClusterState.Selects(t, item)))
+        foreach (var target in config.Secrets.Where(t => NamespaceSelector.Selects(t.Namespaces, item)))
             await queue.EnqueueAsync(new ReconcileKey(target.Name, item.Metadata.Name), cancellationToken);
     }
 }
 
 /// <summary>Managed secrets (by label): a deleted or hand-edited one is restored.</summary>
-public sealed class SecretSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue) : IWatchSink<V1Secret>
+/// <param name="scope">The namespace its watch covers (namespace-scoped RBAC), or null for cluster-wide.</param>
+public sealed class SecretSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue, string? scope = null) : IWatchSink<V1Secret>
 {
     public async ValueTask ReplaceAsync(IList<V1Secret> items, CancellationToken cancellationToken)
     {
-        state.Secrets.Clear();
-        foreach (var s in items) state.Secrets[(s.Metadata.NamespaceProperty, s.Metadata.Name)] = s;
+        state.ReplaceSecrets(items, scope);
         // After a relist (410) deletions in the gap are invisible: check every key, most are unchanged and cost nothing.
         if (state.Synced) foreach (var key in state.AllKeys()) await queue.EnqueueAsync(key, cancellationToken);
     }
@@ -48,19 +48,18 @@ public sealed class SecretSink(ClusterState state, RotatorConfig config, Reconci
         else state.Secrets[key] = item;
         if (!state.Synced) return;
         if (config.Secrets.FirstOrDefault(t => t.Name == item.Metadata.Name) is { } target
-            && state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns) && ClusterState.Selects(target, ns))
+            && state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns) && NamespaceSelector.Selects(target.Namespaces, ns))
             await queue.EnqueueAsync(new ReconcileKey(target.Name, ns.Metadata.Name), cancellationToken);
     }
 }
 
 /// <summary>Service accounts named in the config: an imagePullSecrets entry someone removed is put back.</summary>
-public sealed class ServiceAccountSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue) : IWatchSink<V1ServiceAccount>
+/// <param name="scope">The namespace its watch covers (namespace-scoped RBAC), or null for cluster-wide.</param>
+public sealed class ServiceAccountSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue, string? scope = null) : IWatchSink<V1ServiceAccount>
 {
     public async ValueTask ReplaceAsync(IList<V1ServiceAccount> items, CancellationToken cancellationToken)
     {
-        state.ServiceAccounts.Clear();
-        foreach (var sa in items.Where(a => state.IsConfiguredAccount(a.Metadata.Name)))
-            state.ServiceAccounts[(sa.Metadata.NamespaceProperty, sa.Metadata.Name)] = sa;
+        state.ReplaceServiceAccounts(items, scope);
         if (state.Synced) foreach (var key in state.AllKeys()) await queue.EnqueueAsync(key, cancellationToken);
     }
 
@@ -71,7 +70,7 @@ public sealed class ServiceAccountSink(ClusterState state, RotatorConfig config,
         if (type == WatchEventType.Deleted) state.ServiceAccounts.TryRemove(key, out _);
         else state.ServiceAccounts[key] = item;
         if (!state.Synced || type == WatchEventType.Deleted || !state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns)) return;
-        foreach (var target in config.Secrets.Where(t => t.ServiceAccounts.Contains(item.Metadata.Name) && ClusterState.Selects(t, ns)))
+        foreach (var target in config.Secrets.Where(t => t.ServiceAccounts.Contains(item.Metadata.Name) && NamespaceSelector.Selects(t.Namespaces, ns)))
             await queue.EnqueueAsync(new ReconcileKey(target.Name, ns.Metadata.Name), cancellationToken);
     }
 }

@@ -44,6 +44,39 @@ public sealed class DaemonRbacEnforcementTests
     }
 
     [Fact]
+    public async Task Daemon_RenderedNamespacedDaemonRbac_ServesTheNamedNamespacesNothingForbidden()
+    {
+        // Arrange: rbac.scope namespaced grants a Role per named namespace and nothing cluster-wide (not even get namespaces).
+        var rendered = await HelmChart.TemplateAsync("namespaced-daemon-values.yaml");
+        var grants = RenderedRbac.AllGrants(rendered);
+        await using var h = await DaemonHarness.StartAsync(HelmChart.Namespace, "team-a", "team-b", "other");
+        h.Api.AddSecret(new V1Secret
+        {
+            Metadata = new() { Name = "ghcr-token", NamespaceProperty = HelmChart.Namespace },
+            Data = new Dictionary<string, byte[]> { ["token"] = "ghp_namespaced"u8.ToArray() },
+        });
+        h.Api.Allow = r => RenderedRbac.Allows(grants, r);
+        Assert.Contains("--namespaced", rendered.Of<V1Deployment>().Single().Spec.Template.Spec.Containers[0].Args);
+
+        // Act
+        var daemon = h.Start(h.WriteFile("config.yaml", rendered.ConfigYaml), leaderElect: true, leaseNamespace: HelmChart.Namespace, leaseName: LeaseName,
+            namespaced: true);
+        await DaemonHarness.WaitUntilAsync(() => daemon.Exit.IsCompleted || daemon.Logs.Contains("First full pass done", StringComparison.Ordinal), Startup, "first full pass");
+        h.Api.DeleteSecret("team-b", "regcred");
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-b") is not null, Promise, "the namespace's secret watch restores a deleted secret");
+
+        // Assert
+        Assert.False(daemon.Exit.IsCompleted, daemon.Logs);
+        Assert.NotNull(h.Secret("team-a"));
+        Assert.Null(h.Secret("other"));
+        Assert.Contains("regcred", h.Api.GetServiceAccount("team-a", "default")!.ImagePullSecrets?.Select(s => s.Name) ?? [], StringComparer.Ordinal);
+        Assert.Equal(200, (await daemon.GetAsync("readyz")).Status);
+        Assert.Empty(Forbidden(h));
+        Assert.Contains(h.Api.Journal, r => r is { Resource: "secrets", Verb: "watch", Namespace: "team-a", StatusCode: 200 });
+        Assert.DoesNotContain(h.Api.Journal, r => r is { Resource: "namespaces" });
+    }
+
+    [Fact]
     public async Task Daemon_MirrorSourceChanged_EveryCopyUpdatedWithinFiveSecondsNothingForbidden()
     {
         var rendered = await HelmChart.TemplateAsync("mirror-daemon-values.yaml");

@@ -14,6 +14,7 @@ public sealed partial class PrometheusRulesTests
     public static readonly TheoryData<string> Alerts =
     [
         "SecretRotatorRotationFailing", "SecretRotatorTokenExpiringSoon", "SecretRotatorStale", "SecretRotatorJobFailed", "SecretRotatorAbsent",
+        "SecretRotatorWatchForbidden",
     ];
 
     [Fact]

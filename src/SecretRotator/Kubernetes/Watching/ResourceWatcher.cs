@@ -9,10 +9,12 @@ namespace SecretRotator.Kubernetes.Watching;
 
 /// <summary>How one resource is listed and watched (the generated client has one method pair per resource).</summary>
 /// <param name="Resource">Plural name, for logs, metrics and health ("namespaces").</param>
+/// <param name="Rule">The RBAC rule the list and watch need, for the message when they are refused (403).</param>
 public sealed record WatchSource<T>(
     string Resource,
     Func<IKubernetes, CancellationToken, Task<(IList<T> Items, string ResourceVersion)>> List,
-    Func<IKubernetes, string, int, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> Watch)
+    Func<IKubernetes, string, int, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> Watch,
+    string Rule = "the list and watch verbs on this resource")
     where T : IKubernetesObject<V1ObjectMeta>;
 
 /// <summary>Receives what a watcher sees. Called from the watch loop: must not block for long nor mutate the objects.</summary>
@@ -113,6 +115,12 @@ public sealed partial class ResourceWatcher<T>(
             }
             failures++;
             metrics.WatchRestart(source.Resource, reason);
+            if (reason == "http_403")
+            {
+                // Retrying cannot help until someone grants the rule: say which, and keep /readyz failing meanwhile.
+                health.Forbidden(source.Resource, source.Rule);
+                LogForbidden(logger, source.Resource, source.Rule);
+            }
             var delay = backoff.Delay(failures);
             LogBackingOff(logger, source.Resource, reason, (long)delay.TotalMilliseconds);
             try
@@ -177,6 +185,9 @@ public sealed partial class ResourceWatcher<T>(
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "Watch of {Resource} failed: {Error}")]
     private static partial void LogStreamError(ILogger logger, string resource, string error);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Error, Message = "Watch of {Resource} is forbidden (HTTP 403); the daemon's RBAC needs: {Rule}")]
+    private static partial void LogForbidden(ILogger logger, string resource, string rule);
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Information, Message = "Watch of {Resource} restarts ({Reason}) in {DelayMs} ms")]
     private static partial void LogBackingOff(ILogger logger, string resource, string reason, long delayMs);

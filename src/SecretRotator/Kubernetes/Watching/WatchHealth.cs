@@ -9,13 +9,27 @@ namespace SecretRotator.Kubernetes.Watching;
 public sealed class WatchHealth(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _progress = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _forbidden = new(StringComparer.Ordinal);
 
     public void Register(string resource) => _progress.TryAdd(resource, time.GetUtcNow());
 
-    public void Progress(string resource) => _progress[resource] = time.GetUtcNow();
+    public void Progress(string resource)
+    {
+        _progress[resource] = time.GetUtcNow();
+        _forbidden.TryRemove(resource, out _);
+    }
 
+    /// <summary>The watch was refused (403) and waits for RBAC: /readyz fails, naming the rule, until it makes progress.</summary>
+    public void Forbidden(string resource, string rule) => _forbidden[resource] = rule;
 
-    public void Unregister(string resource) => _progress.TryRemove(resource, out _);
+    /// <summary>Each refused watch and the rule it needs, by resource.</summary>
+    public IReadOnlyList<string> ForbiddenRules() => [.. _forbidden.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}: {f.Value}")];
+
+    public void Unregister(string resource)
+    {
+        _progress.TryRemove(resource, out _);
+        _forbidden.TryRemove(resource, out _);
+    }
 
     /// <summary>The loops without progress for longer than <paramref name="stuckAfter"/>.</summary>
     public IReadOnlyList<string> Stuck(TimeSpan stuckAfter)

@@ -44,6 +44,17 @@ public sealed class FakeEcrServer : IAsyncDisposable
     /// <summary>proxyEndpoint of private answers; null to leave it out.</summary>
     public string? ProxyEndpoint { get; set; } = "https://111122223333.dkr.ecr.us-east-1.amazonaws.com";
 
+    /// <summary>When set, every answer is a new token (password suffixed -1, -2, ...) that expires this long after it is issued.</summary>
+    public TimeSpan? TokenLifetime { get; set; }
+
+    /// <summary>The short-lived tokens issued so far (with <see cref="TokenLifetime"/>), oldest first.</summary>
+    public IReadOnlyList<(string Password, DateTimeOffset ExpiresAt)> Issued
+    {
+        get { lock (_issued) return [.. _issued]; }
+    }
+
+    private readonly List<(string Password, DateTimeOffset ExpiresAt)> _issued = [];
+
     /// <summary>Overrides the token itself (to serve malformed ones).</summary>
     public string? RawToken { get; set; }
 
@@ -108,7 +119,18 @@ public sealed class FakeEcrServer : IAsyncDisposable
 
     private FakeAwsAnswer Success(string target)
     {
-        var item = $"\"authorizationToken\":\"{Token}\",\"expiresAt\":{ExpiresAtJson}";
+        var (token, expiresAt) = (Token, ExpiresAtJson);
+        if (TokenLifetime is { } lifetime)
+        {
+            lock (_issued)
+            {
+                var issued = (Password: $"{Password}-{_issued.Count + 1}", ExpiresAt: DateTimeOffset.UtcNow + lifetime);
+                _issued.Add(issued);
+                token = Convert.ToBase64String(Encoding.UTF8.GetBytes("AWS:" + issued.Password));
+                expiresAt = (issued.ExpiresAt.ToUnixTimeMilliseconds() / 1000.0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        var item = $"\"authorizationToken\":\"{token}\",\"expiresAt\":{expiresAt}";
         return target == PublicTarget
             ? new(200, "{\"authorizationData\":{" + item + "}}")
             : new(200, "{\"authorizationData\":[{" + item + (ProxyEndpoint is null ? "" : $",\"proxyEndpoint\":\"{ProxyEndpoint}\"") + "}]}");

@@ -34,20 +34,32 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Prometheus scraping <paramref name="target"/> every second (honor_labels, as for a Pushgateway).</summary>
-    public static Task<ServerProcess> StartPrometheusAsync(Uri target, CancellationToken ct)
+    public static Task<ServerProcess> StartPrometheusAsync(Uri target, CancellationToken ct) =>
+        StartPrometheusAsync([("pushgateway", target)], rules: null, ct);
+
+    /// <summary>
+    /// Prometheus scraping each (job, target) every second with honor_labels (a Pushgateway's pushed job and instance, a
+    /// daemon's namespace label, as the chart's ServiceMonitor does), evaluating <paramref name="rules"/> (YAML text) every second.
+    /// </summary>
+    public static Task<ServerProcess> StartPrometheusAsync(IReadOnlyList<(string Job, Uri Target)> targets, string? rules, CancellationToken ct)
     {
         var tool = ExternalTool.Require("prometheus");
         var dir = Directory.CreateTempSubdirectory("secret-rotator-prom-").FullName;
         var config = Path.Combine(dir, "prometheus.yml");
+        if (rules is not null) File.WriteAllText(Path.Combine(dir, "rules.yaml"), rules);
+        var jobs = string.Concat(targets.Select(t => $"""
+
+              - job_name: {t.Job}
+                honor_labels: true
+                static_configs:
+                  - targets: ["{t.Target.Authority}"]
+            """));
         File.WriteAllText(config, $"""
             global:
               scrape_interval: 1s
               evaluation_interval: 1s
-            scrape_configs:
-              - job_name: pushgateway
-                honor_labels: true
-                static_configs:
-                  - targets: ["{target.Authority}"]
+            {(rules is null ? "" : "rule_files: [rules.yaml]")}
+            scrape_configs:{jobs}
             """);
         return StartAsync(tool, port => [
             $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(dir, "data")}",

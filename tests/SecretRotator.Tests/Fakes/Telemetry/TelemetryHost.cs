@@ -59,6 +59,7 @@ internal sealed class TelemetryHost : IAsyncDisposable
         // What only the daemon exports, leader election on.
         host.Metrics.AttachDaemon(() => 0, () => true);
         host.Metrics.AttachLeaderElection(() => DateTimeOffset.UnixEpoch);
+        host.Metrics.WatchRestart("namespaces", "http_403"); // the daemon's own series
         return host.Collector.Collect().SelectMany(f => f.Samples).Select(s => s.Name).ToHashSet();
     }
 
