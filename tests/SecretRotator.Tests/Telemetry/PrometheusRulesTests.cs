@@ -25,7 +25,7 @@ public sealed partial class PrometheusRulesTests
         var result = await ExternalTool.RunAsync(promtool, ["check", "rules", RulesFile], FilesDir, TestContext.Current.CancellationToken);
 
         Assert.True(result.ExitCode == 0, result.Output);
-        Assert.Contains("SUCCESS: 6 rules found", result.Output, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 7 rules found", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]
