@@ -19,6 +19,11 @@ internal sealed class CredentialProviderCommand(CliOptions o, CredentialProvider
     internal sealed class Options
     {
         public Option<bool> Verbose { get; } = new("--verbose") { Description = "Log each step on stderr (for a person running it by hand; never the credential)" };
+        public Option<string> BinDir { get; } = new("--bin-dir") { Description = "kubelet's --image-credential-provider-bin-dir (through a host mount)", Required = true };
+        public Option<string> Name { get; } = new("--name") { Description = "File name in --bin-dir: the provider's name in the CredentialProviderConfig", DefaultValueFactory = _ => "secret-rotator" };
+        public Option<string?> ConfigSource { get; } = new("--config-source") { Description = "A config file to copy to --config-path as well" };
+        public Option<string?> ConfigPath { get; } = new("--config-path") { Description = "Where the plugin's --config points on the node (through a host mount)" };
+        public Option<bool> Wait { get; } = new("--wait") { Description = "After installing, stay up until SIGTERM (a DaemonSet's pod must keep running)" };
     }
 
     public static Command Create(CliOptions o, TextReader stdin, TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configure, Func<string, string?> environment)
@@ -28,6 +33,11 @@ internal sealed class CredentialProviderCommand(CliOptions o, CredentialProvider
         command.Options.Add(o.Config);
         command.Options.Add(c.Verbose);
         command.SetAction((parse, ct) => new CredentialProviderCommand(o, c, stdin, stdout, stderr, configure, environment).ExecuteAsync(parse, ct));
+
+        var install = new Command("install", "Copy this executable (and --config-source) onto the node through host mounts: what the chart's installer DaemonSet runs");
+        foreach (var option in new Option[] { c.BinDir, c.Name, c.ConfigSource, c.ConfigPath, c.Wait }) install.Options.Add(option);
+        install.SetAction((parse, ct) => new CredentialProviderCommand(o, c, stdin, stdout, stderr, configure, environment).InstallAsync(parse, ct));
+        command.Subcommands.Add(install);
         return command;
     }
 
@@ -68,6 +78,31 @@ internal sealed class CredentialProviderCommand(CliOptions o, CredentialProvider
             await stderr.WriteLineAsync($"error: {OneLine(e.Message)}");
             return CliApp.ExitFailed;
         }
+    }
+
+    private async Task<int> InstallAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var written = await NodeInstaller.InstallAsync(Environment.ProcessPath, parse.GetValue(c.BinDir)!, parse.GetValue(c.Name)!, parse.GetValue(c.ConfigSource), parse.GetValue(c.ConfigPath), cancellationToken);
+            await stdout.WriteLineAsync($"installed {string.Join(", ", written)}");
+            await stdout.FlushAsync(cancellationToken);
+        }
+        catch (CredentialProviderException e)
+        {
+            await stderr.WriteLineAsync($"error: {OneLine(e.Message)}");
+            return CliApp.ExitFailed;
+        }
+        if (!parse.GetValue(c.Wait)) return CliApp.ExitOk;
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM: the files stay on the node; kubelet keeps using them.
+        }
+        return CliApp.ExitOk;
     }
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ");
