@@ -31,9 +31,9 @@ internal static class CredentialProviderBench
             var password = Path.Combine(dir.FullName, "password.txt");
             await File.WriteAllTextAsync(password, "bench-password");
             var config = Path.Combine(dir.FullName, "config.yaml");
-            await File.WriteAllTextAsync(config, $$"""
+            await File.WriteAllTextAsync(config, $$$"""
                 registries:
-                  - {name: harbor, type: static, server: harbor.example.com, username: robot, password: {file: "{{password}}"}}
+                  - {name: harbor, type: static, server: harbor.example.com, username: robot, password: {file: "{{{password}}}"}}
                   - {name: ecr, type: ecr, region: us-east-1, accounts: ["123456789012"]}
                 """);
             var environment = new Dictionary<string, string>
