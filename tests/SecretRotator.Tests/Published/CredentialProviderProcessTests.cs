@@ -1,12 +1,9 @@
 using System.Globalization;
-using System.Text.Json;
-using SecretRotator.CredentialProvider;
-using SecretRotator.Tests.CredentialProvider;
-using static SecretRotator.Tests.CredentialProvider.CredentialProviderExchange;
 using SecretRotator.Tests.Fakes.Azure;
 using SecretRotator.Tests.Fakes.Ecr;
 using SecretRotator.Tests.Fakes.Google;
 using SecretRotator.Tests.TestSupport;
+using static SecretRotator.Tests.CredentialProvider.CredentialProviderExchange;
 
 namespace SecretRotator.Tests.Published;
 

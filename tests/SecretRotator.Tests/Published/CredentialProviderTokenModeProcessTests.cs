@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography.X509Certificates;
 using SecretRotator.Tests.Fakes.Azure;
 using SecretRotator.Tests.Fakes.Ecr;
 using SecretRotator.Tests.Fakes.Google;
