@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecretRotator.Configuration;
+using SecretRotator.CredentialProvider;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;
@@ -55,6 +56,8 @@ public static class ServiceCollectionExtensions
         services.AddAcrRegistry();
         services.AddGcrRegistry();
         services.AddMirrorRegistry();
+
+        services.AddCredentialProvider(); // kubelet plugin: the same sources answered on stdout
         return services;
     }
 }

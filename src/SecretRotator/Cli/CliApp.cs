@@ -7,12 +7,13 @@ using SecretRotator.Rbac;
 namespace SecretRotator.Cli;
 
 /// <summary>
-/// The command line: run, daemon, render, status, validate, rbac, explain. Exit codes: 0 all targets fine, 1 some target failed,
+/// The command line: run, daemon, render, status, validate, rbac, explain, credential-provider. Exit codes: 0 all targets fine, 1 some target failed,
 /// 2 bad config or usage (also: no command at all, after printing the help). Tests call <see cref="RunAsync"/>
 /// with their own writers and service overrides; <paramref name="environment"/> stands in for the process
-/// environment where the CLI reads it directly (SECRET_ROTATOR_LOG_FORMAT).
+/// environment where the CLI reads it directly (SECRET_ROTATOR_LOG_FORMAT); <paramref name="stdin"/> for Console.In
+/// (credential-provider reads kubelet's request there).
 /// </summary>
-public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configureServices = null, Func<string, string?>? environment = null)
+public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IServiceCollection>? configureServices = null, Func<string, string?>? environment = null, TextReader? stdin = null)
 {
     public const int ExitOk = 0;
     public const int ExitFailed = 1;
@@ -52,6 +53,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IService
             [o.Config, o.RbacScope, o.RbacDaemon, o.TypeRepair, o.ServiceAccount, o.ServiceAccountNamespace, o.RbacLeaseName],
             (parse, ct) => new RbacCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(ExplainCommand.Create(o, stdout, stderr, configureServices, env));
+        root.Subcommands.Add(CredentialProviderCommand.Create(o, stdin ?? Console.In, stdout, stderr, configureServices, env));
 
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
         if (args.Length == 0)

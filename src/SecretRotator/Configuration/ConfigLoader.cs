@@ -23,7 +23,9 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryOptionsParser> reg
     /// <summary>Config files are a few KiB; the cap bounds memory and time for hostile or mistaken input.</summary>
     public const int MaxBytes = 1024 * 1024;
 
-    public RotatorConfig Load(string file)
+    /// <param name="requireSecrets">False for credential-provider, which serves kubelet directly and writes no Secret:
+    /// <c>secrets:</c> may then be absent or empty; when present it is still validated, so one file serves both ways.</param>
+    public RotatorConfig Load(string file, bool requireSecrets = true)
     {
         string text;
         try
@@ -37,10 +39,10 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryOptionsParser> reg
         {
             throw new ConfigException([new ConfigError(file, 0, 0, "", $"cannot read config file: {ex.Message}")]);
         }
-        return Parse(text, file);
+        return Parse(text, file, requireSecrets);
     }
 
-    public RotatorConfig Parse(string text, string file)
+    public RotatorConfig Parse(string text, string file, bool requireSecrets = true)
     {
         var errors = new ConfigErrors(file);
         if (text.Length > MaxBytes)
@@ -68,7 +70,7 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryOptionsParser> reg
         var root = new ConfigMap(rootNode, "", errors);
         var declared = new HashSet<string>(StringComparer.Ordinal);
         var registries = ParseRegistries(root, declared);
-        var secrets = ParseSecrets(root, declared);
+        var secrets = ParseSecrets(root, declared, requireSecrets);
         var settings = ParseSettings(root.GetMap("settings"));
         var metrics = ParseMetrics(root.GetMap("metrics"));
         root.RejectUnknownKeys();
@@ -116,11 +118,11 @@ public sealed partial class ConfigLoader(IEnumerable<IRegistryOptionsParser> reg
         return expression;
     }
 
-    private static List<SecretTarget> ParseSecrets(ConfigMap root, HashSet<string> registries)
+    private static List<SecretTarget> ParseSecrets(ConfigMap root, HashSet<string> registries, bool required)
     {
         var result = new List<SecretTarget>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (entry, index) in Items(root, "secrets", required: true))
+        foreach (var (entry, index) in Items(root, "secrets", required))
         {
             var name = entry.GetString("name", required: true);
             if (name is not null && !ObjectName().IsMatch(name))

@@ -26,6 +26,6 @@ public abstract class RegistryProvider<TOptions> : IRegistryProvider
     protected abstract Task<RegistryCredential> FetchAsync(RegistryDefinition registry, TOptions options, CancellationToken cancellationToken);
 
     // The loader stores what this type's ParseOptions returned, so another record here is a wiring bug, not a config error.
-    private TOptions OptionsOf(RegistryDefinition registry) => registry.Options as TOptions
+    protected TOptions OptionsOf(RegistryDefinition registry) => registry.Options as TOptions
         ?? throw new InvalidOperationException($"registry {registry.Name} (type {registry.Type}) does not hold {Type} options");
 }

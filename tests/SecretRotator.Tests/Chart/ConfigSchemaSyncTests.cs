@@ -22,7 +22,7 @@ public sealed partial class ConfigSchemaSyncTests
           - {name: e1, type: ecr, region: us-east-1}
           - {name: e2, type: ecr-public}
           - {name: a1, type: acr, server: r.azurecr.io}
-          - {name: g1, type: gcr, servers: [gcr.io]}
+          - {name: g1, type: gcr, servers: [gcr.io], stsAudience: "//iam.googleapis.com/x", stsEndpoint: "https://sts.example/v1/token"}
           - {name: m1, type: mirror, source: {namespace: n, name: s}}
         secrets:
           - name: regcred

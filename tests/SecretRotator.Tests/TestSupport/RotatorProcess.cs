@@ -41,12 +41,24 @@ public static class RotatorProcess
         return null;
     }
 
+    /// <summary>Runs to completion with <paramref name="input"/> written to stdin and stdin then closed, as kubelet execs a credential provider.</summary>
+    public static async Task<CliResult> RunWithInputAsync(IReadOnlyDictionary<string, string?> environment, string input, params string[] args)
+    {
+        await using var process = Start(environment, input, args);
+        var exitCode = await process.WaitForExitAsync(Timeout.InfiniteTimeSpan);
+        return new CliResult(exitCode, process.Stdout, process.Stderr, "");
+    }
+
     /// <summary>Starts the binary and returns at once (for `daemon`); disposing kills it if it is still running.</summary>
-    public static RunningRotator Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static RunningRotator Start(IReadOnlyDictionary<string, string?> environment, params string[] args) => Start(environment, null, args);
+
+    private static RunningRotator Start(IReadOnlyDictionary<string, string?> environment, string? input, string[] args)
     {
         var binary = BinaryUnderTest();
         var start = new ProcessStartInfo(binary ?? "dotnet")
         {
+            RedirectStandardInput = input is not null,
+            StandardInputEncoding = input is null ? null : new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -63,6 +75,12 @@ public static class RotatorProcess
         foreach (var (name, value) in environment) start.Environment[name] = value;
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {start.FileName}");
+        if (input is not null)
+        {
+            // A small request fits the pipe buffer; closing stdin is the end of the request, as kubelet's exec does.
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
         return new RunningRotator(process, TestContext.Current.CancellationToken);
     }
 }

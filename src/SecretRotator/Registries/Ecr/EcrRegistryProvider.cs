@@ -1,3 +1,4 @@
+using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
@@ -25,12 +26,24 @@ public sealed class EcrRegistryProvider(
 
     protected override async Task<RegistryCredential> FetchAsync(RegistryDefinition registry, EcrRegistryOptions options, CancellationToken cancellationToken)
     {
-        var endpoint = EcrEndpoints.Select(options.Endpoint, environment, AwsEnvironment.EcrEndpointVariable,
-            EcrEndpoints.ApiEndpoint(options.Region, options.Fips, options.DualStack));
+        var endpoint = Endpoint(options);
         if (options.AssumeRole is { } role) EcrLog.AssumingRole(logger, registry.Name, role.RoleArn, role.SessionName);
 
         var started = time.GetTimestamp();
         var signing = await credentials.Value.GetAsync(registry.Name, options.AssumeRole, cancellationToken);
+        return await GetCredentialAsync(registry, endpoint, signing, started, cancellationToken);
+    }
+
+    /// <summary>The token for credentials the caller already holds (credential-provider's token mode: the pod's own role).</summary>
+    public Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, AWSCredentials signing, CancellationToken cancellationToken) =>
+        GetCredentialAsync(registry, Endpoint(OptionsOf(registry)), signing, time.GetTimestamp(), cancellationToken);
+
+    private Uri Endpoint(EcrRegistryOptions options) => EcrEndpoints.Select(options.Endpoint, environment, AwsEnvironment.EcrEndpointVariable,
+        EcrEndpoints.ApiEndpoint(options.Region, options.Fips, options.DualStack));
+
+    private async Task<RegistryCredential> GetCredentialAsync(RegistryDefinition registry, Uri endpoint, AWSCredentials signing, long started, CancellationToken cancellationToken)
+    {
+        var options = OptionsOf(registry);
         using var answer = await client.CallAsync(new AwsTokenCall(registry.Name, Service, Target, options.Region, endpoint, signing), cancellationToken);
 
         if (!answer.RootElement.TryGetProperty("authorizationData", out var list) || list.ValueKind != System.Text.Json.JsonValueKind.Array || list.GetArrayLength() == 0)

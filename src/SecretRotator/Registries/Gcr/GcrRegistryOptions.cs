@@ -8,6 +8,8 @@ namespace SecretRotator.Registries.Gcr;
 /// <param name="Impersonate">Service account e-mail to impersonate with the loaded credential.</param>
 /// <param name="Endpoint">Token endpoint override: replaces the file's token_uri/token_url, or is the metadata server's token URL when no file is used.</param>
 /// <param name="IamEndpoint">Base URL of the IAM Credentials API used to impersonate, from any source (private endpoints, tests).</param>
+/// <param name="StsAudience">credential-provider token mode: the workload identity provider Google STS exchanges the pod's token for.</param>
+/// <param name="StsEndpoint">credential-provider token mode: Google STS's token URL (private endpoints, tests).</param>
 public sealed record GcrRegistryOptions(
     IReadOnlyList<string> Servers,
     string? CredentialsFile,
@@ -15,6 +17,9 @@ public sealed record GcrRegistryOptions(
     Uri? Endpoint,
     Uri? IamEndpoint) : IRegistryOptions<GcrRegistryOptions>
 {
+    public string? StsAudience { get; init; }
+    public Uri? StsEndpoint { get; init; }
+
     public const string Scope = "https://www.googleapis.com/auth/cloud-platform";
 
     public static GcrRegistryOptions Parse(ConfigMap map)
@@ -32,6 +37,10 @@ public sealed record GcrRegistryOptions(
             map.Error("impersonate", "must be a service account e-mail such as puller@my-project.iam.gserviceaccount.com");
 
         return new GcrRegistryOptions(servers, file, impersonate,
-            AcrRegistryOptions.ParseUrl(map, "endpoint"), AcrRegistryOptions.ParseUrl(map, "iamEndpoint"));
+            AcrRegistryOptions.ParseUrl(map, "endpoint"), AcrRegistryOptions.ParseUrl(map, "iamEndpoint"))
+        {
+            StsAudience = map.GetString("stsAudience"),
+            StsEndpoint = AcrRegistryOptions.ParseUrl(map, "stsEndpoint"),
+        };
     }
 }
