@@ -8,6 +8,10 @@ public sealed class DaemonOptions
     public string LeaseName { get; set; } = "secret-rotator";
     public string LeaseNamespace { get; set; } = "default";
     public string Identity { get; set; } = Environment.MachineName;
+    /// <summary>--webhook-port: serve the admission webhook over TLS on this port (null: no webhook).</summary>
+    public int? WebhookPort { get; set; }
+    public string? TlsCertFile { get; set; }
+    public string? TlsPrivateKeyFile { get; set; }
 
     /// <summary>client-go's defaults: a standby takes over at most this long after the leader stops renewing.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);

@@ -16,6 +16,10 @@ public sealed class RotatorMetrics : IDisposable
     /// <summary>Run durations range from sub-second (nothing stale) to the 5-minute default run timeout.</summary>
     internal static readonly double[] RunDurationBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
+    /// <summary>An admission answered from memory takes about a millisecond; one create takes an API round trip; the
+    /// API server gives up on the webhook after its timeoutSeconds (at most 5).</summary>
+    internal static readonly double[] AdmissionDurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
     private readonly Meter _meter;
     private readonly Counter<long> _writes;
     private readonly Counter<long> _failures;
@@ -26,6 +30,7 @@ public sealed class RotatorMetrics : IDisposable
     private readonly Lock _gate = new();
     private readonly Counter<long> _watchRestarts;
     private readonly Counter<long> _watchEvents;
+    private readonly Histogram<double> _admissionDuration;
     private Func<long>? _queueDepth;
     private Func<bool>? _leader;
 
@@ -46,6 +51,8 @@ public sealed class RotatorMetrics : IDisposable
             description: "(secret, namespace) pairs waiting to be reconciled.");
         _meter.CreateObservableGauge(MetricNames.Leader, () => _leader is { } leader ? [new Measurement<long>(leader() ? 1 : 0)] : Array.Empty<Measurement<long>>(),
             description: "1 while this daemon replica holds the leader lease and writes, else 0.");
+        _admissionDuration = _meter.CreateHistogram(MetricNames.AdmissionDuration, unit: "s", description: "Time to answer one AdmissionReview of the webhook, by outcome.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AdmissionDurationBuckets });
     }
 
     /// <param name="outcome">One of <see cref="WriteOutcomes"/>.</param>
@@ -80,6 +87,10 @@ public sealed class RotatorMetrics : IDisposable
     public void WatchEvent(string resource, string type) =>
         _watchEvents.Add(1, new KeyValuePair<string, object?>("resource", resource), new KeyValuePair<string, object?>("type", type));
 
+    /// <param name="outcome">One of <see cref="AdmissionOutcomes"/>.</param>
+    public void AdmissionReview(string outcome, TimeSpan duration) =>
+        _admissionDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", AdmissionOutcomes.Check(outcome)));
+
     /// <summary>Daemon: where the queue depth and leadership gauges read from.</summary>
     public void AttachDaemon(Func<long> queueDepth, Func<bool> leader)
     {
@@ -109,6 +120,7 @@ public static class MetricNames
     public const string WatchEvents = "secret_rotator_watch_events";
     public const string QueueDepth = "secret_rotator_queue_depth";
     public const string Leader = "secret_rotator_leader";
+    public const string AdmissionDuration = "secret_rotator_admission_duration_seconds";
 
     /// <summary>Every metric family Prometheus sees, by its exposition name.</summary>
     public static readonly IReadOnlyList<string> Exported =
