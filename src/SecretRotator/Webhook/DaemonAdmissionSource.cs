@@ -69,16 +69,34 @@ public sealed class DaemonAdmissionSource(
         if (!ServesFromCache) return await standby.EnsureAsync(target, ns, dryRun, cancellationToken);
         if (state.Secrets.ContainsKey((ns, target.Name))) return Ensured.Present;
         if (dryRun) return Ensured.WouldCreate;
-        // Writes stop the moment the lease is lost; the request's own deadline bounds the wait for the key's lock.
-        using var both = CancellationTokenSource.CreateLinkedTokenSource(leadership.Token, cancellationToken);
-        var result = await reconciler.ReconcileAsync(new ReconcileKey(target.Name, ns), both.Token);
-        return result?.Outcome switch
+        // The reconcile runs on the leader's token only: when the request's budget runs out the answer goes (unpatched)
+        // but the write is not cut half-way, and the service-account half still completes.
+        var result = await reconciler.ReconcileAsync(new ReconcileKey(target.Name, ns), leadership.Token).WaitAsync(cancellationToken);
+        switch (result?.Outcome)
         {
-            Outcome.Created => Ensured.Created,
-            Outcome.Updated or Outcome.Unchanged => Ensured.Present,
-            Outcome.Foreign => Ensured.Failed($"secret {target.Name} in {ns} exists and is not managed by secret-rotator"),
-            null => Ensured.Failed($"namespace {ns} is gone or no longer selected"),
-            _ => Ensured.Failed($"secret {target.Name} in {ns}: {result.Reason} {result.Message}"),
-        };
+            case Outcome.Created: return Ensured.Created;
+            case Outcome.Updated or Outcome.Unchanged: return Ensured.Present;
+            case Outcome.Foreign: return Ensured.Failed($"secret {target.Name} in {ns} exists and is not managed by secret-rotator");
+            case null: return Ensured.Failed($"namespace {ns} is gone or no longer selected");
+        }
+        // The pod needs the secret, not the service account: a failed account patch after a written secret is the
+        // daemon's to retry, and the pod can be admitted with the reference.
+        return await ExistsAsync(target.Name, ns, cancellationToken)
+            ? Ensured.Present
+            : Ensured.Failed($"secret {target.Name} in {ns}: {result!.Reason} {result.Message}");
+    }
+
+    private async Task<bool> ExistsAsync(string name, string ns, CancellationToken cancellationToken)
+    {
+        if (state.Secrets.ContainsKey((ns, name))) return true;
+        try
+        {
+            await kubernetes.Client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
     }
 }
