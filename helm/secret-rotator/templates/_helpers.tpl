@@ -148,6 +148,7 @@ containers:
       - name: http
         containerPort: {{ $v.daemon.port }}
         protocol: TCP
+      {{- include "secret-rotator.webhook.port" $root | nindent 6 }}
     livenessProbe:
       httpGet:
         path: /healthz
@@ -175,6 +176,7 @@ containers:
         readOnly: true
       - name: tmp
         mountPath: /tmp
+      {{- include "secret-rotator.webhook.volumeMount" $root | nindent 6 }}
       {{- with $v.extraVolumeMounts }}
       {{- toYaml . | nindent 6 }}
       {{- end }}
@@ -185,6 +187,7 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: 64Mi
+  {{- include "secret-rotator.webhook.volume" $root | nindent 2 }}
   {{- with $v.extraVolumes }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
