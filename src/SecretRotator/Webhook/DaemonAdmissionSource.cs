@@ -1,4 +1,3 @@
-using HttpStatusCode = System.Net.HttpStatusCode;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -41,7 +40,7 @@ public sealed class DaemonAdmissionSource(
         {
             ns = await kubernetes.Client.CoreV1.ReadNamespaceAsync(name, cancellationToken: cancellationToken);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             return null;
         }
@@ -94,7 +93,7 @@ public sealed class DaemonAdmissionSource(
             await kubernetes.Client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
             return true;
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             return false;
         }
