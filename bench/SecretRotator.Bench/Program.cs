@@ -14,6 +14,8 @@ if (args.FirstOrDefault() == "hotpath") { SecretRotator.Bench.Scale.HotPath.Run(
 // Measures the run pipeline end to end (real CLI, real KubernetesClient, loopback fake API server over HTTP)
 // and the hot pure function. Usage: dotnet run -c Release --project bench/SecretRotator.Bench -- [namespaces] [latencyMs]
 // Daemon: ... -- daemon-latency [served=1000] [burst=100] [memoryNamespaces=10000] [qps=50] (see DaemonLatencyBench.cs).
+// Webhook: ... -- webhook BINARY [requests=2000] [concurrency=8] [creates=300] (see WebhookBench.cs).
+if (args is ["webhook", .. var webhookArgs]) return await SecretRotator.Bench.WebhookBench.RunAsync(webhookArgs);
 if (args is ["daemon-latency", .. var daemonArgs])
 {
     await DaemonLatencyBench.RunAsync(daemonArgs);

@@ -154,6 +154,7 @@ containers:
       - name: http
         containerPort: {{ $v.daemon.port }}
         protocol: TCP
+      {{- include "secret-rotator.webhook.port" $root | nindent 6 }}
     livenessProbe:
       httpGet:
         path: /healthz
@@ -181,6 +182,7 @@ containers:
         readOnly: true
       - name: tmp
         mountPath: /tmp
+      {{- include "secret-rotator.webhook.volumeMount" $root | nindent 6 }}
       {{- with $v.extraVolumeMounts }}
       {{- toYaml . | nindent 6 }}
       {{- end }}
@@ -191,6 +193,7 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: 64Mi
+  {{- include "secret-rotator.webhook.volume" $root | nindent 2 }}
   {{- with $v.extraVolumes }}
   {{- toYaml . | nindent 2 }}
   {{- end }}

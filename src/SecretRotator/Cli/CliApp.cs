@@ -44,7 +44,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, Action<IService
             [o.Config, o.Kubeconfig, o.Context, o.Output],
             (parse, ct) => new StatusCommand(o, stdout, stderr, configureServices, env).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(Command("daemon", "Run continuously: refresh each registry before its token expires, serve new namespaces at once, /metrics and health on --port",
-            [o.Config, o.Kubeconfig, o.Context, o.Port, o.LeaderElect, o.LeaseName, o.LeaseNamespace, o.Namespaced],
+            [o.Config, o.Kubeconfig, o.Context, o.Port, o.LeaderElect, o.LeaseName, o.LeaseNamespace, o.Namespaced, o.WebhookPort, o.TlsCertFile, o.TlsPrivateKeyFile],
             (parse, ct) => new DaemonCommand(o, stderr, configureServices, env).ExecuteAsync(parse, ct)));
         root.Subcommands.Add(Command("validate", "Check the config file and report every error and warning with file, line and field",
             [o.Config],

@@ -91,4 +91,21 @@ internal sealed partial class CliOptions
     public Option<string> LeaseName { get; } = new("--lease-name") { Description = "Name of the coordination.k8s.io Lease", DefaultValueFactory = _ => "secret-rotator" };
     public Option<string?> LeaseNamespace { get; } = new("--lease-namespace") { Description = "Namespace of the Lease (default: POD_NAMESPACE, then the in-cluster namespace, then default)" };
     public Option<bool> Namespaced { get; } = new("--namespaced") { Description = "Namespace-scoped RBAC: watch each namespace the config names, never cluster-wide (exact names only)" };
+
+    // daemon --webhook-port: the flag names kube-apiserver and kubelet use for a serving certificate
+    public Option<int?> WebhookPort { get; } = new("--webhook-port")
+    {
+        Description = "Serve the mutating admission webhook (HTTPS) on this port; needs --tls-cert-file and --tls-private-key-file",
+        CustomParser = ParseWebhookPort,
+    };
+    public Option<string?> TlsCertFile { get; } = new("--tls-cert-file") { Description = "PEM certificate (chain) of the webhook; re-read when it changes" };
+    public Option<string?> TlsPrivateKeyFile { get; } = new("--tls-private-key-file") { Description = "PEM private key matching --tls-cert-file" };
+
+    private static int? ParseWebhookPort(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535) return port;
+        result.AddError($"--webhook-port expects a port number (0-65535), not '{text}'");
+        return null;
+    }
 }

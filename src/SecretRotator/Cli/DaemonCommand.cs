@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Security.Cryptography;
 using k8s.Exceptions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -13,6 +14,7 @@ using SecretRotator.Kubernetes.Watching;
 using SecretRotator.Registries;
 using SecretRotator.Scheduling;
 using SecretRotator.Telemetry;
+using SecretRotator.Webhook;
 
 namespace SecretRotator.Cli;
 
@@ -66,6 +68,9 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
                 d.LeaseNamespace = parse.GetValue(o.LeaseNamespace) ?? LeaseNamespace(environment);
                 d.Identity = environment.Get("POD_NAME") ?? Environment.MachineName;
                 d.Namespaced = namespaced;
+                d.WebhookPort = parse.GetValue(o.WebhookPort);
+                d.TlsCertFile = parse.GetValue(o.TlsCertFile);
+                d.TlsPrivateKeyFile = parse.GetValue(o.TlsPrivateKeyFile);
             });
             // LoadConfigAsync set settings.qps/burst on the probe's limiter; the host has its own container, so its
             // limiter (registered last, it wins) takes the same settings.
@@ -80,9 +85,31 @@ internal sealed class DaemonCommand(CliOptions o, TextWriter stderr, Action<ISer
             return CliApp.ExitUsage;
         }
         builder.WebHost.UseKestrel(k => k.ListenAnyIP(port));
+        var webhookPort = parse.GetValue(o.WebhookPort);
+        var (certFile, keyFile) = (parse.GetValue(o.TlsCertFile), parse.GetValue(o.TlsPrivateKeyFile));
+        if (webhookPort is not null && (certFile is null || keyFile is null))
+        {
+            await stderr.WriteLineAsync("error: --webhook-port needs --tls-cert-file and --tls-private-key-file (the API server calls webhooks over TLS only)");
+            return CliApp.ExitUsage;
+        }
+        if (webhookPort is { } hook) builder.AddSecretRotatorWebhook(hook, certFile!, keyFile!);
 
         await using var app = builder.Build();
         app.MapSecretRotatorTelemetry();
+        if (webhookPort is not null)
+        {
+            try
+            {
+                // Loaded now: a missing or wrong certificate is a usage error at start, not a failed handshake later.
+                _ = app.Services.GetRequiredService<WebhookCertificate>();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+            {
+                await stderr.WriteLineAsync($"error: --tls-cert-file {certFile} / --tls-private-key-file {keyFile}: {e.Message}");
+                return CliApp.ExitUsage;
+            }
+            app.MapSecretRotatorWebhook();
+        }
         app.MapGet("/readyz", (DaemonStatus status, Leadership leadership, WatchHealth watches) =>
             watches.ForbiddenRules() is { Count: > 0 } forbidden
                 // A watch refused by RBAC retries for ever and writes nothing: not ready, and the message names the rule to add.

@@ -10,6 +10,10 @@ public sealed class DaemonOptions
     public string Identity { get; set; } = Environment.MachineName;
     /// <summary>Namespace-scoped RBAC (--namespaced): watch each named namespace instead of the whole cluster.</summary>
     public bool Namespaced { get; set; }
+    /// <summary>--webhook-port: serve the admission webhook over TLS on this port (null: no webhook).</summary>
+    public int? WebhookPort { get; set; }
+    public string? TlsCertFile { get; set; }
+    public string? TlsPrivateKeyFile { get; set; }
 
     /// <summary>client-go's defaults: a standby takes over at most this long after the leader stops renewing.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);

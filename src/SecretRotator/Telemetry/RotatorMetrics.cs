@@ -17,6 +17,10 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
     /// <summary>Run durations range from sub-second (nothing stale) to the 5-minute default run timeout.</summary>
     internal static readonly double[] RunDurationBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
+    /// <summary>An admission answered from memory takes about a millisecond; one create takes an API round trip; the
+    /// API server gives up on the webhook after its timeoutSeconds (at most 5).</summary>
+    internal static readonly double[] AdmissionDurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
     private readonly Meter _meter;
     private readonly Counter<long> _writes;
     private readonly Counter<long> _failures;
@@ -27,6 +31,7 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
     private readonly Lock _gate = new();
     private readonly Counter<long> _watchRestarts;
     private readonly Counter<long> _watchEvents;
+    private readonly Histogram<double> _admissionDuration;
     private Func<long>? _queueDepth;
     private Func<bool>? _leader;
     private Func<DateTimeOffset>? _leaseObserved;
@@ -51,6 +56,8 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
         _meter.CreateObservableGauge(MetricNames.LeaseObserved,
             () => _leaseObserved is { } at ? [new Measurement<double>(at().ToUnixTimeMilliseconds() / 1000.0)] : Array.Empty<Measurement<double>>(), unit: "s",
             description: "Unix time this replica last heard from the API server about the leader Lease (read, acquired or renewed); from the election's start. Only with leader election.");
+        _admissionDuration = _meter.CreateHistogram(MetricNames.AdmissionDuration, unit: "s", description: "Time to answer one AdmissionReview of the webhook, by outcome.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AdmissionDurationBuckets });
     }
 
     /// <param name="outcome">One of <see cref="WriteOutcomes"/>.</param>
@@ -85,6 +92,10 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
     public void WatchEvent(string resource, string type) =>
         _watchEvents.Add(1, new KeyValuePair<string, object?>("resource", resource), new KeyValuePair<string, object?>("type", type));
 
+    /// <param name="outcome">One of <see cref="AdmissionOutcomes"/>.</param>
+    public void AdmissionReview(string outcome, TimeSpan duration) =>
+        _admissionDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", AdmissionOutcomes.Check(outcome)));
+
     /// <summary>Daemon: where the queue depth and leadership gauges read from.</summary>
     public void AttachDaemon(Func<long> queueDepth, Func<bool> leader)
     {
@@ -118,6 +129,7 @@ public static class MetricNames
     public const string QueueDepth = "secret_rotator_queue_depth";
     public const string Leader = "secret_rotator_leader";
     public const string LeaseObserved = "secret_rotator_leader_election_observed_timestamp_seconds";
+    public const string AdmissionDuration = "secret_rotator_admission_duration_seconds";
 
     /// <summary>Every metric family Prometheus sees, by its exposition name.</summary>
     public static readonly IReadOnlyList<string> Exported =

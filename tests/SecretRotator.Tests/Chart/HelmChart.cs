@@ -72,7 +72,7 @@ internal sealed record RenderedDocument(string Kind, string Name, string Yaml, o
 internal sealed record Rendered(IReadOnlyList<RenderedDocument> Documents)
 {
     /// <summary>Custom resources the KubernetesClient models do not cover; checked by their own tests.</summary>
-    public static readonly IReadOnlySet<string> CustomKinds = new HashSet<string>(StringComparer.Ordinal) { "PrometheusRule", "ServiceMonitor" };
+    public static readonly IReadOnlySet<string> CustomKinds = new HashSet<string>(StringComparer.Ordinal) { "PrometheusRule", "ServiceMonitor", "Issuer", "Certificate" };
 
     public IEnumerable<T> Of<T>() => Documents.Select(d => d.Model).OfType<T>();
 

@@ -63,7 +63,8 @@ public sealed partial class DaemonHarness : IAsyncDisposable
     /// <summary>Starts a daemon; it runs until disposed or <see cref="RunningDaemon.StopAsync"/>.</summary>
     public RunningDaemon Start(string config, string identity = "daemon-a", bool leaderElect = false, Action<DaemonOptions>? timings = null,
         string leaseNamespace = "kube-system", string leaseName = "secret-rotator", Action<IServiceCollection>? services = null, bool viaKubeconfig = false,
-        bool namespaced = false)
+        bool namespaced = false,
+        string[]? extraArgs = null)
     {
         var logs = new FakeLogCollector();
         var writes = new WriteCounter();
@@ -88,7 +89,8 @@ public sealed partial class DaemonHarness : IAsyncDisposable
             });
         });
         string[] args = ["daemon", "--config", config, "--port", "0", "--leader-elect", leaderElect ? "true" : "false",
-            "--lease-namespace", leaseNamespace, "--lease-name", leaseName, .. viaKubeconfig ? ["--kubeconfig", WriteKubeconfig()] : Array.Empty<string>(), .. namespaced ? ["--namespaced"] : Array.Empty<string>()];
+            "--lease-namespace", leaseNamespace, "--lease-name", leaseName, .. viaKubeconfig ? ["--kubeconfig", WriteKubeconfig()] : Array.Empty<string>(),
+            .. namespaced ? ["--namespaced"] : Array.Empty<string>(), .. extraArgs ?? []];
         var exit = Task.Run(() => app.RunAsync(args, stop.Token));
         var daemon = new RunningDaemon(exit, stop, logs, writes, stderr);
         _daemons.Add(daemon);
