@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
 using SecretRotator.CredentialProvider.TokenMode;
 using SecretRotator.Kubernetes.Keyring;

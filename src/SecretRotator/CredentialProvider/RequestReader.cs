@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Kubernetes.Keyring;
 
 namespace SecretRotator.CredentialProvider;

@@ -1,3 +1,4 @@
+using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
 using SecretRotator.Registries;
 using SecretRotator.Threading;

@@ -1,6 +1,7 @@
 using System.Xml;
 using System.Xml.Linq;
 using Amazon.Runtime;
+using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Ecr;

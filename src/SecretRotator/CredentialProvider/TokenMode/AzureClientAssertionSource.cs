@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;

@@ -1,3 +1,4 @@
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries.Acr;
 
 namespace SecretRotator.CredentialProvider.TokenMode;
@@ -51,5 +52,5 @@ public interface ITokenModeSource
     /// <summary>The registry <c>type:</c> this source serves in token mode.</summary>
     string RegistryType { get; }
 
-    Task<Registries.RegistryCredential> ExchangeAsync(Configuration.RegistryDefinition registry, ServiceAccountToken token, CancellationToken cancellationToken);
+    Task<RegistryCredential> ExchangeAsync(Configuration.RegistryDefinition registry, ServiceAccountToken token, CancellationToken cancellationToken);
 }
