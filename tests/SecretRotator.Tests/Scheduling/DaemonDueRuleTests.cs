@@ -1,5 +1,6 @@
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
+using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
 using SecretRotator.Registries;
 using SecretRotator.Rotation;

@@ -33,7 +33,7 @@ public sealed class StandbySecretCopierTests : IAsyncDisposable
         Type = ManagedSecret.SecretType,
         Data = new Dictionary<string, byte[]>
         {
-            [ManagedSecret.DataKey] = DockerConfigJson.Build([new Registries.DockerAuthEntry("registry.example.com", "robot", "s3cr3t")]),
+            [ManagedSecret.DataKey] = DockerConfigJson.Build([new SecretRotator.Kubernetes.DockerAuthEntry("registry.example.com", "robot", "s3cr3t")]),
         },
     };
 
