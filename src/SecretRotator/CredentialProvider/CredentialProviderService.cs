@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
-using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
 using SecretRotator.CredentialProvider.TokenMode;
+using SecretRotator.Kubernetes;
 using SecretRotator.Kubernetes.Keyring;
 using SecretRotator.Registries;
 

@@ -1,5 +1,5 @@
-using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Kubernetes.Keyring;
 using SecretRotator.Registries;
 

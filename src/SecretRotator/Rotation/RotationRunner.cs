@@ -1,5 +1,5 @@
-using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Threading;
 

@@ -1,7 +1,7 @@
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
-using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Rotation;
 using SecretRotator.Scheduling;

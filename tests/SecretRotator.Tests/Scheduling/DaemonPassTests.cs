@@ -1,7 +1,7 @@
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
-using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Tests.Fakes.Telemetry;
 using SecretRotator.Tests.TestSupport;

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using k8s.Models;
 using System.Text.RegularExpressions;
+using k8s.Models;
 using SecretRotator.Tests.Fakes.Telemetry;
 using SecretRotator.Tests.TestSupport;
 

@@ -1,8 +1,8 @@
 using System.Xml;
 using System.Xml.Linq;
 using Amazon.Runtime;
-using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Ecr;
 

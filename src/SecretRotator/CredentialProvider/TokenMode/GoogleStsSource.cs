@@ -1,6 +1,6 @@
 using System.Text.Json;
-using SecretRotator.Kubernetes;
 using SecretRotator.Configuration;
+using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Gcr;
 
