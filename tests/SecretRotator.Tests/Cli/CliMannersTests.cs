@@ -45,7 +45,7 @@ public sealed class CliMannersTests
         var result = await RunAsync("deploy");
 
         Assert.Equal(CliApp.ExitUsage, result.ExitCode);
-        Assert.Contains("unknown command 'deploy' (commands: run, render, status, daemon, validate, rbac, explain)", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("unknown command 'deploy' (commands: run, render, status, daemon, validate, rbac, explain, credential-provider)", result.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]
