@@ -32,6 +32,22 @@ public sealed class AcrParsingTests
     }
 
     [Theory]
+    [InlineData("workload", AzureAuthMode.Workload)]
+    [InlineData("managed", AzureAuthMode.Managed)]
+    [InlineData("secret", AzureAuthMode.Secret)]
+    [InlineData("certificate", AzureAuthMode.Certificate)]
+    [InlineData("default", AzureAuthMode.Default)]
+    public void Parse_AuthMode_MapsEachDocumentedValue(string auth, AzureAuthMode expected)
+    {
+        var (map, errors) = TestYaml.Map($"server: r.azurecr.io\nauth: {auth}");
+
+        var options = AcrRegistryOptions.Parse(map);
+
+        Assert.False(errors.Any);
+        Assert.Equal(expected, options.Auth);
+    }
+
+    [Theory]
     [InlineData("server: r.azurecr.io\nauth: kerberos", "registries[0].auth", "must be one of")]
     [InlineData("server: https://r.azurecr.io/v2", "registries[0].server", "host name")]
     [InlineData("server: r.azurecr.io\nendpoint: ftp://x", "registries[0].endpoint", "http(s) URL")]

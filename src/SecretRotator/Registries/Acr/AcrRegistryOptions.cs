@@ -13,10 +13,12 @@ public enum AzureAuthMode
     Managed,
     /// <summary>Service principal secret: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET.</summary>
     Secret,
+    /// <summary>Service principal certificate: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_CERTIFICATE_PATH (PEM or PFX).</summary>
+    Certificate,
 }
 
 /// <param name="Server">Login server, e.g. myregistry.azurecr.io: the dockerconfigjson key and the exchange's service.</param>
-/// <param name="ClientId">Overrides AZURE_CLIENT_ID (workload, secret); selects a user-assigned identity (managed).</param>
+/// <param name="ClientId">Overrides AZURE_CLIENT_ID (workload, secret, certificate); selects a user-assigned identity (managed).</param>
 /// <param name="TenantId">Overrides AZURE_TENANT_ID.</param>
 /// <param name="Endpoint">Base URL of the token exchange; defaults to https://{Server}.</param>
 public sealed record AcrRegistryOptions(
@@ -42,7 +44,8 @@ public sealed record AcrRegistryOptions(
             case "workload": auth = AzureAuthMode.Workload; break;
             case "managed": auth = AzureAuthMode.Managed; break;
             case "secret": auth = AzureAuthMode.Secret; break;
-            default: map.Error("auth", "must be one of workload, managed, secret, default"); break;
+            case "certificate": auth = AzureAuthMode.Certificate; break;
+            default: map.Error("auth", "must be one of workload, managed, secret, certificate, default"); break;
         }
 
         var scope = map.GetString("scope") ?? DefaultScope;

@@ -30,6 +30,7 @@ public sealed class AzureCredentialFactory(IEnvironmentVariables env)
             AzureAuthMode.Workload => Workload(registry, clientId, tenantId, authority),
             AzureAuthMode.Managed => Managed(options.ClientId),
             AzureAuthMode.Secret => Secret(registry, clientId, tenantId, authority),
+            AzureAuthMode.Certificate => Certificate(clientId, tenantId, authority),
             _ => Default(options.ClientId, tenantId, authority),
         };
     }
@@ -101,6 +102,34 @@ public sealed class AzureCredentialFactory(IEnvironmentVariables env)
         {
             var options = Configure(new ClientSecretCredentialOptions { AuthorityHost = authority, DisableInstanceDiscovery = !IsKnownCloud(authority) });
             return new AzureSignIn(k, $"client secret (client {clientId})", tenantId, new ClientSecretCredential(tenantId, clientId, secret, options));
+        });
+    }
+
+    private AzureSignIn Certificate(string? clientId, string? tenantId, Uri authority)
+    {
+        var path = env.Get("AZURE_CLIENT_CERTIFICATE_PATH");
+        var missing = new[] { ("AZURE_CLIENT_ID", clientId), ("AZURE_TENANT_ID", tenantId), ("AZURE_CLIENT_CERTIFICATE_PATH", path) }
+            .Where(v => v.Item2 is null).Select(v => v.Item1).ToList();
+        if (missing.Count > 0)
+            throw new RegistryException("auth_unavailable", $"auth: certificate needs {string.Join(", ", missing)}");
+
+        // The file's write time is part of the key: a certificate rotated on disk (a Secret volume, cert-manager)
+        // gets a new credential on the daemon's next refresh instead of signing with the old key until restart.
+        var written = File.GetLastWriteTimeUtc(path!);
+        var key = $"certificate|{clientId}|{tenantId}|{authority}|{path}|{written.Ticks}";
+        return _signIns.GetOrAdd(key, k =>
+        {
+            var certificate = AzureClientCertificate.Load(path!, env.Get("AZURE_CLIENT_CERTIFICATE_PASSWORD"));
+            var options = Configure(new ClientCertificateCredentialOptions
+            {
+                AuthorityHost = authority,
+                DisableInstanceDiscovery = !IsKnownCloud(authority),
+                // Subject name + issuer sign-in (the certificate is rolled without re-registering its thumbprint).
+                SendCertificateChain = string.Equals(env.Get("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN"), "true", StringComparison.OrdinalIgnoreCase)
+                    || env.Get("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN") == "1",
+            });
+            return new AzureSignIn(k, $"client certificate (client {clientId}, thumbprint {certificate.Thumbprint})", tenantId,
+                new ClientCertificateCredential(tenantId, clientId, certificate, options));
         });
     }
 
