@@ -35,6 +35,13 @@ public sealed record RegistryDefinition(string Name, string Type, object Options
     public IReadOnlyList<ImageHint> Images { get; init; } = [];
     /// <summary>registries[].schedule: a cron expression (daemon); the refresh also happens before expiry regardless.</summary>
     public Quartz.CronExpression? Schedule { get; init; }
+
+    /// <summary>
+    /// The options as the record the type's provider parsed. The loader stores exactly what that provider returned, so
+    /// another record here is a wiring bug, not a config error; every typed reader goes through this one check.
+    /// </summary>
+    public TOptions OptionsAs<TOptions>() where TOptions : class => Options as TOptions
+        ?? throw new InvalidOperationException($"registry {Name} (type {Type}) holds {Options.GetType().Name}, not {typeof(TOptions).Name}");
 }
 
 public sealed record SecretTarget(

@@ -25,7 +25,5 @@ public abstract class RegistryProvider<TOptions> : IRegistryProvider
     /// <summary>See <see cref="IRegistryProvider.GetCredentialAsync"/>.</summary>
     protected abstract Task<RegistryCredential> FetchAsync(RegistryDefinition registry, TOptions options, CancellationToken cancellationToken);
 
-    // The loader stores what this type's ParseOptions returned, so another record here is a wiring bug, not a config error.
-    protected TOptions OptionsOf(RegistryDefinition registry) => registry.Options as TOptions
-        ?? throw new InvalidOperationException($"registry {registry.Name} (type {registry.Type}) does not hold {Type} options");
+    protected static TOptions OptionsOf(RegistryDefinition registry) => registry.OptionsAs<TOptions>();
 }

@@ -2,7 +2,6 @@ using k8s.Models;
 using Microsoft.Extensions.Logging;
 using SecretRotator.Configuration;
 using SecretRotator.Rotation;
-using SecretRotator.Telemetry;
 using SecretRotator.Threading;
 
 namespace SecretRotator.Scheduling;
@@ -19,7 +18,7 @@ public sealed partial class TargetReconciler(
     ClusterState state,
     CredentialCache credentials,
     SecretReconciler reconciler,
-    RunRecorder recorder,
+    IRunObserver recorder,
     TimeProvider time,
     ILogger<TargetReconciler> logger)
 {

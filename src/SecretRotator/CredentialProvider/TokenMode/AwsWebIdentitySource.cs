@@ -26,7 +26,7 @@ public sealed class AwsWebIdentitySource(IHttpClientFactory httpClients, IEnumer
     public async Task<RegistryCredential> ExchangeAsync(RegistryDefinition registry, ServiceAccountToken token, CancellationToken cancellationToken)
     {
         var role = token.Require(RoleAnnotation);
-        var region = ((EcrRegistryOptions)registry.Options).Region;
+        var region = registry.OptionsAs<EcrRegistryOptions>().Region;
         var endpoint = environment.EndpointUrl(StsEndpointVariable) ?? new Uri($"https://sts.{region}.amazonaws.com/");
         var form = new Dictionary<string, string>
         {

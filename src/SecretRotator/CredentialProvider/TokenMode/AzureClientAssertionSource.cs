@@ -24,7 +24,7 @@ public sealed class AzureClientAssertionSource(IHttpClientFactory httpClients, A
 
     public async Task<RegistryCredential> ExchangeAsync(RegistryDefinition registry, ServiceAccountToken token, CancellationToken cancellationToken)
     {
-        var options = (AcrRegistryOptions)registry.Options;
+        var options = registry.OptionsAs<AcrRegistryOptions>();
         var clientId = token.Require(ClientIdAnnotation);
         var tenant = token.Optional(TenantIdAnnotation) ?? options.TenantId ?? env.Get("AZURE_TENANT_ID")
             ?? throw new CredentialProviderException($"no tenant for client {clientId}: annotate the service account with {TenantIdAnnotation}, or set tenantId on registry {registry.Name} or AZURE_TENANT_ID");

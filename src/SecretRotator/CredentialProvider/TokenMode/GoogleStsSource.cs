@@ -21,7 +21,7 @@ public sealed class GoogleStsSource(IHttpClientFactory httpClients, IamCredentia
 
     public async Task<RegistryCredential> ExchangeAsync(RegistryDefinition registry, ServiceAccountToken token, CancellationToken cancellationToken)
     {
-        var options = (GcrRegistryOptions)registry.Options;
+        var options = registry.OptionsAs<GcrRegistryOptions>();
         var target = token.Require(ServiceAccountAnnotation);
         var audience = options.StsAudience
             ?? throw new CredentialProviderException($"registry {registry.Name} has no stsAudience: token mode needs the workload identity provider Google STS trusts for service account tokens");
