@@ -1,18 +1,15 @@
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
 using SecretRotator.Kubernetes;
-using SecretRotator.Registries.Verification;
+using SecretRotator.Tests.Published.Identity;
 using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.EndToEnd;
 
 /// <summary>
 /// The tool against a real registry (Debian's docker-registry with htpasswd auth): settings.verify logs in for real,
-/// and the .dockerconfigjson it writes is handed to skopeo, which must pull an image with it.
+/// and the .dockerconfigjson that the shipped binary writes is handed to skopeo, which must pull an image with it.
 /// Needs docker-registry, htpasswd and skopeo (scripts/install-registry-deps.sh); skipped without them unless CI=true.
 /// </summary>
 public sealed class RealRegistryTests
@@ -26,16 +23,6 @@ public sealed class RealRegistryTests
 
     private static string Config(RotatorHarness h, RealRegistry registry, string password, bool verify) =>
         h.WriteVerifyConfig(registry.Server, User, password, verify);
-
-    /// <summary>The verifier's HTTP client trusts the registry's self-signed certificate (as a cluster would trust its private CA).</summary>
-    private static void TrustRegistry(RotatorHarness h, RealRegistry registry)
-    {
-        if (registry.Certificate is not { } certificate) return;
-        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
-        policy.CustomTrustStore.Add(certificate);
-        h.Configure = services => services.AddHttpClient(RegistryVerifier.HttpClientName).ConfigurePrimaryHttpMessageHandler(() =>
-            new SocketsHttpHandler { SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy } });
-    }
 
     private static byte[] Dockerconfig(RotatorHarness h) => h.Secret("default", "regcred").Data[ManagedSecret.DataKey];
 
@@ -96,43 +83,64 @@ public sealed class RealRegistryTests
         Assert.Null(h.Api.GetSecret("default", "regcred"));
     }
 
+    /// <summary>
+    /// The whole path as it ships: the binary (the AOT one in CI) writes the secret, whose bytes are skopeo's auth file.
+    /// The TLS registry's self-signed certificate is the binary's only trusted root (OpenSSL reads SSL_CERT_FILE), as
+    /// a cluster's private CA would be mounted into the pod.
+    /// </summary>
     /// <param name="tls">false: server http://127.0.0.1:PORT; true: server 127.0.0.1:PORT (https, self-signed), skopeo's exact host:port.</param>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Secret_WrittenByRun_LetsSkopeoReadPushedImageAndWrongPasswordDoesNot(bool tls)
+    public async Task Secret_WrittenByTheShippedBinary_LetsSkopeoReadPushedImageAndWrongPasswordDoesNot(bool tls)
     {
+        // Arrange
         var skopeo = ExternalTool.Require("skopeo");
         await using var registry = await RealRegistry.StartAsync(User, Good, Cancel, tls);
-        await using var h = await RotatorHarness.StartAsync("default");
-        TrustRegistry(h, registry);
-        var layout = Path.Combine(h.Directory, "oci");
+        await using var rig = await ProcessRig.StartAsync("default");
+        var layout = Path.Combine(rig.Directory, "oci");
         var digest = OciImage.Write(layout, "1", "hello.txt", "pulled with a rotated secret\n");
         var image = $"docker://{registry.HostPort}/demo:1";
         var push = await ExternalTool.RunAsync(skopeo,
             ["--insecure-policy", "copy", "--dest-creds", $"{User}:{Good}", "--dest-tls-verify=false", $"oci:{layout}:1", image], ToolTimeout, Cancel);
         Assert.True(push.ExitCode == 0, $"push: {push}\n--- registry\n{registry.Log}");
+        var environment = new Dictionary<string, string?>();
+        if (registry.Certificate is { } certificate) environment["SSL_CERT_FILE"] = rig.WriteFile("registry-ca.pem", certificate.ExportCertificatePem());
 
-        // The secret the tool wrote, byte for byte, is skopeo's auth file.
-        Assert.Equal(0, (await h.RunCliAsync("run", "--config", Config(h, registry, Good, verify: true))).ExitCode);
-        var good = await InspectAsync(skopeo, h, Dockerconfig(h), image, "good-auth.json");
-        // A secret holding the wrong password (verify off, so it is written) must not get in.
-        Assert.Equal(0, (await h.RunCliAsync("run", "--config", Config(h, registry, Bad, verify: false))).ExitCode);
-        var bad = await InspectAsync(skopeo, h, Dockerconfig(h), image, "bad-auth.json");
+        // Act: verify on with the right password; then verify off with a wrong one, so that it is written.
+        var goodRun = await rig.RunAsync(ProcessConfig(rig, registry, Good, verify: true), environment);
+        var goodSecret = rig.DockerConfigJson("default", "regcred", goodRun);
+        var good = await InspectAsync(skopeo, rig.Directory, Encoding.UTF8.GetBytes(goodSecret), image, "good-auth.json");
+        var badRun = await rig.RunAsync(ProcessConfig(rig, registry, Bad, verify: false), environment);
+        var bad = await InspectAsync(skopeo, rig.Directory, Encoding.UTF8.GetBytes(rig.DockerConfigJson("default", "regcred", badRun)), image, "bad-auth.json");
 
+        // Assert
+        Assert.True(goodRun.ExitCode == 0, goodRun.ToString());
+        Assert.Equal(ProcessRig.Expected((registry.Server, User, Good)), goodSecret);
         Assert.True(good.ExitCode == 0, $"inspect with the written secret: {good}\n--- registry\n{registry.Log}");
         using var inspected = JsonDocument.Parse(good.Stdout);
         Assert.Equal($"{registry.HostPort}/demo", inspected.RootElement.GetProperty("Name").GetString());
         Assert.Equal(digest, inspected.RootElement.GetProperty("Digest").GetString());
-        using var written = JsonDocument.Parse(Dockerconfig(h));
-        Assert.Equal(registry.Server, Assert.Single(written.RootElement.GetProperty("auths").EnumerateObject()).Name);
+        Assert.True(badRun.ExitCode == 0, badRun.ToString());
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("unauthorized", bad.Stderr, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static async Task<ToolResult> InspectAsync(string skopeo, RotatorHarness h, byte[] dockerconfigjson, string image, string fileName)
+    private static string ProcessConfig(ProcessRig rig, RealRegistry registry, string password, bool verify)
     {
-        var authfile = Path.Combine(h.Directory, fileName);
+        var file = rig.WriteFile($"password-{(verify ? "verified" : "unverified")}.txt", password);
+        return $$$"""
+            registries:
+              - {name: local, type: static, server: "{{{registry.Server}}}", username: {{{User}}}, password: {file: "{{{file}}}"}}
+            secrets:
+              - {name: regcred, registries: [local], namespaces: {names: [default]}}
+            settings: {verify: {{{(verify ? "true" : "false")}}} }
+            """;
+    }
+
+    private static async Task<ToolResult> InspectAsync(string skopeo, string directory, byte[] dockerconfigjson, string image, string fileName)
+    {
+        var authfile = Path.Combine(directory, fileName);
         await File.WriteAllBytesAsync(authfile, dockerconfigjson, Cancel);
         return await ExternalTool.RunAsync(skopeo, ["--insecure-policy", "inspect", "--authfile", authfile, "--tls-verify=false", image], ToolTimeout, Cancel);
     }

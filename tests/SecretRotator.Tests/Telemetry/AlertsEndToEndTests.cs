@@ -1,15 +1,20 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using k8s.Models;
+using SecretRotator.Tests.Chart;
+using SecretRotator.Tests.Fakes.Kubernetes;
 using SecretRotator.Tests.Fakes.Telemetry;
 using SecretRotator.Tests.TestSupport;
+using YamlDotNet.RepresentationModel;
 
 namespace SecretRotator.Tests.Telemetry;
 
 /// <summary>
 /// Issue 22.3: a real Prometheus (the Debian package) evaluating the chart's rules every second scrapes a healthy daemon
-/// and a healthy CronJob-style `run` through a real Pushgateway: no alert is even pending. Then the registry breaks and
-/// the right alert fires naming the registry, the secret and the namespace. The rules are a copy with every <c>for:</c>
+/// and a healthy CronJob-style `run` through a real Pushgateway, both the shipped binary: no alert is even pending. Then
+/// the registry breaks and the right alert fires naming the registry, the secret and the namespace (issue 23.4: scraped
+/// with the rendered ServiceMonitor's honorLabels and the target labels discovery gives it), and every dashboard query
+/// runs on that Prometheus. The rules are a copy with every <c>for:</c>
 /// shortened to 1s (the real windows are covered in simulated time by promtool, see PrometheusRulesTests).
 /// </summary>
 public sealed partial class AlertsEndToEndTests
@@ -61,14 +66,19 @@ public sealed partial class AlertsEndToEndTests
             contexts: [{name: fake, context: {cluster: fake, user: fake}}]
             current-context: fake
             """);
-        var daemon = h.Start(daemonConfig);
-        await DaemonHarness.WaitUntilAsync(() => daemon.Exit.IsCompleted || daemon.Logs.Contains("First full pass done", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(20), "the daemon's first pass");
+        // The daemon as it ships (the AOT binary in CI): its /metrics is what the ServiceMonitor scrapes.
+        await using var daemon = RotatorProcess.Start(new Dictionary<string, string?>(),
+            "daemon", "--config", daemonConfig, "--kubeconfig", kubeconfig, "--port", "0", "--leader-elect", "false");
+        var started = await daemon.WaitForStderrAsync(s => s.Contains("First full pass done", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the daemon's first pass");
+        var daemonMetrics = new Uri($"http://127.0.0.1:{MetricsPort().Match(started).Groups[1].Value}/");
         var firstRun = await RunAsync(runConfig, kubeconfig);
         Assert.True(firstRun.ExitCode == 0, firstRun.ToString());
         var rules = ForShortened(await File.ReadAllTextAsync(Path.Combine(ExternalTool.RepoRoot(), "helm", "secret-rotator", "files", "prometheus-rules.yaml"), Ct));
-        await using var prometheus = await ServerProcess.StartPrometheusAsync(
-            [("pushgateway", gateway.Address), ("secret-rotator-daemon", await daemon.AddressAsync())], rules, Ct);
+        // Scraped as the chart's ServiceMonitor has it: discovery gives the daemon's target namespace="secret-rotator"
+        // (the pod's), and the rendered honorLabels decides whether our series' own namespace label survives.
+        var scrape = new ScrapeTarget("secret-rotator-daemon", daemonMetrics, await ServiceMonitorHonorLabelsAsync(),
+            new Dictionary<string, string> { ["namespace"] = "secret-rotator", ["pod"] = "rotator-secret-rotator-0", ["service"] = "rotator-secret-rotator" });
+        await using var prometheus = await ServerProcess.StartPrometheusAsync([new ScrapeTarget("pushgateway", gateway.Address), scrape], rules, Ct);
         using var http = new HttpClient { BaseAddress = prometheus.Address };
 
         // Act 1: both sources scraped, then several evaluations.
@@ -89,20 +99,73 @@ public sealed partial class AlertsEndToEndTests
         // Act 2: the registry's password source disappears; a namespace created now has no stored copy to fall back on.
         h.Api.DeleteSecret("secret-rotator", "hub-token");
         h.Api.AddNamespace("team-new");
+        // The daemon still holds the static credential it fetched, so it serves team-new; a namespace whose secret
+        // create is forbidden gives it a per-namespace failure, the series whose namespace label honorLabels must keep.
+        h.Api.Deny(RbacDenyRule.InNamespace("create", "secrets", "team-locked"));
+        h.Api.AddNamespace("team-locked");
         var brokenRun = await RunAsync(runConfig, kubeconfig);
         IReadOnlyList<JsonElement> firing = [];
         await Poll.UntilAsync(async () =>
         {
             firing = await QueryAsync(http, "ALERTS{alertstate=\"firing\", alertname=\"SecretRotatorRotationFailing\"}");
             return firing.Any(a => Label(a, "job") == "secret-rotator-daemon" && Label(a, "registry") == "hub")
-                && firing.Any(a => Label(a, "namespace") == "team-new" && Label(a, "secret") == "runcred");
-        }, TimeSpan.FromSeconds(40), () => $"RotationFailing for the daemon's registry and run's secret; firing: {string.Join(", ", firing.Select(Describe))}\n{daemon.Logs}", Ct);
+                && firing.Any(a => Label(a, "namespace") == "team-new" && Label(a, "secret") == "runcred")
+                && firing.Any(a => Label(a, "job") == "secret-rotator-daemon" && Label(a, "namespace") == "team-locked");
+        }, TimeSpan.FromSeconds(40), () => $"RotationFailing for the daemon's registry and run's secret; firing: {string.Join(", ", firing.Select(Describe))}\n{daemon}", Ct);
+        var panels = await DashboardPanelsAsync(http);
 
         // Assert
         Assert.True(healthy.Count == 0, "alerts on a healthy install: " + string.Join("\n", healthy.Distinct()));
         Assert.Equal(1, brokenRun.ExitCode);
         Assert.Contains(firing, a => Label(a, "job") == "secret-rotator" && Label(a, "instance") == "cluster-1" && Label(a, "reason") == "registry_failed");
         Assert.DoesNotContain(firing, a => Label(a, "namespace") is "team-a" or "team-b");
+        // honorLabels: the daemon's alert names the failing namespace, not the rotator's own (and nothing is renamed).
+        Assert.Contains(firing, a => Label(a, "job") == "secret-rotator-daemon" && Label(a, "namespace") == "team-locked"
+            && Label(a, "secret") == "regcred" && Label(a, "reason") == "forbidden");
+        Assert.DoesNotContain(firing, a => Label(a, "exported_namespace") is not null || Label(a, "namespace") == "secret-rotator");
+        // Every dashboard panel's query runs on the real Prometheus, and failures-by-namespace shows the failing namespace.
+        Assert.All(panels, p => Assert.True(p.Error is null, $"{p.Title}: {p.Expr}: {p.Error}"));
+        Assert.Contains(panels.Single(p => p.Title == "Failures by namespace").Series, m => Label(m, "namespace") == "team-locked");
+        Assert.DoesNotContain(panels.SelectMany(p => p.Series), m => Label(m, "exported_namespace") is not null);
+    }
+
+    [GeneratedRegex(@"Serving /metrics[^\n]*http://[^\s,]*:(\d+)")]
+    private static partial Regex MetricsPort();
+
+    /// <summary>The ServiceMonitor endpoint's honorLabels, as `helm template` renders the daemon install.</summary>
+    private static async Task<bool> ServiceMonitorHonorLabelsAsync()
+    {
+        var rendered = await HelmChart.TemplateAsync("daemon-values.yaml");
+        var monitor = rendered.Custom("ServiceMonitor") ?? throw new Xunit.Sdk.XunitException("the daemon install renders no ServiceMonitor");
+        var endpoint = (YamlMappingNode)((YamlSequenceNode)((YamlMappingNode)monitor.Node["spec"])["endpoints"]).Children.Single();
+        return endpoint.Children.TryGetValue(new YamlScalarNode("honorLabels"), out var value) && value.ToString() == "true";
+    }
+
+    private sealed record Panel(string Title, string Expr, string? Error, IReadOnlyList<JsonElement> Series);
+
+    /// <summary>Each query of the chart's Grafana dashboard, with its variables as Grafana would fill them, run on Prometheus.</summary>
+    private static async Task<IReadOnlyList<Panel>> DashboardPanelsAsync(HttpClient http)
+    {
+        var path = Path.Combine(ExternalTool.RepoRoot(), "helm", "secret-rotator", "files", "grafana-dashboard.json");
+        using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(path, Ct));
+        var panels = new List<Panel>();
+        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+        {
+            if (!panel.TryGetProperty("targets", out var targets)) continue;
+            foreach (var target in targets.EnumerateArray())
+            {
+                var expr = target.GetProperty("expr").GetString()!;
+                var query = expr.Replace("$registry", ".*", StringComparison.Ordinal).Replace("$__rate_interval", "1m", StringComparison.Ordinal);
+                using var response = await http.GetAsync("api/v1/query?query=" + Uri.EscapeDataString(query), Ct);
+                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+                var error = json.RootElement.TryGetProperty("error", out var e) ? e.GetString() : null;
+                IReadOnlyList<JsonElement> series = error is null
+                    ? [.. json.RootElement.GetProperty("data").GetProperty("result").EnumerateArray().Select(r => r.Clone())]
+                    : [];
+                panels.Add(new Panel(panel.GetProperty("title").GetString()!, expr, error, series));
+            }
+        }
+        return panels;
     }
 
     private static Task<CliResult> RunAsync(string config, string kubeconfig) =>

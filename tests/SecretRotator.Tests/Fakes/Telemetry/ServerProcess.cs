@@ -41,7 +41,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// Prometheus scraping each (job, target) every second with honor_labels (a Pushgateway's pushed job and instance, a
     /// daemon's namespace label, as the chart's ServiceMonitor does), evaluating <paramref name="rules"/> (YAML text) every second.
     /// </summary>
-    public static Task<ServerProcess> StartPrometheusAsync(IReadOnlyList<(string Job, Uri Target)> targets, string? rules, CancellationToken ct)
+    public static Task<ServerProcess> StartPrometheusAsync(IReadOnlyList<(string Job, Uri Target)> targets, string? rules, CancellationToken ct) =>
+        StartPrometheusAsync([.. targets.Select(t => new ScrapeTarget(t.Job, t.Target))], rules, ct);
+
+    /// <summary>Prometheus scraping each target every second as it says, evaluating <paramref name="rules"/> (YAML text) every second.</summary>
+    public static Task<ServerProcess> StartPrometheusAsync(IReadOnlyList<ScrapeTarget> targets, string? rules, CancellationToken ct)
     {
         var tool = ExternalTool.Require("prometheus");
         var dir = Directory.CreateTempSubdirectory("secret-rotator-prom-").FullName;
@@ -50,9 +54,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         var jobs = string.Concat(targets.Select(t => $"""
 
               - job_name: {t.Job}
-                honor_labels: true
+                honor_labels: {(t.HonorLabels ? "true" : "false")}
                 static_configs:
                   - targets: ["{t.Target.Authority}"]
+                    labels: {"{"}{string.Join(", ", (t.Labels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}: \"{l.Value}\""))}{"}"}
             """));
         File.WriteAllText(config, $"""
             global:
@@ -117,3 +122,9 @@ internal sealed class ServerProcess : IAsyncDisposable
         if (_tempDirectory is not null) Directory.Delete(_tempDirectory, recursive: true);
     }
 }
+
+/// <summary>
+/// One scrape job. <paramref name="Labels"/> are target labels, as service discovery attaches them (a ServiceMonitor's
+/// target carries the pod's <c>namespace</c>); <paramref name="HonorLabels"/> decides who wins when the scraped series has the same label.
+/// </summary>
+public sealed record ScrapeTarget(string Job, Uri Target, bool HonorLabels = true, IReadOnlyDictionary<string, string>? Labels = null);
