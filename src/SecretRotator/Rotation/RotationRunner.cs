@@ -34,6 +34,19 @@ public sealed class RotationRunner(
     public async Task<RunReport> RunAsync(RotatorConfig config, RunOptions options, IClusterSnapshot cluster, ICredentialSource credentialSource,
         CancellationToken shutdown, CancellationToken abort = default)
     {
+        try
+        {
+            return await PassAsync(config, options, cluster, credentialSource, shutdown, abort);
+        }
+        finally
+        {
+            ContentMemos.Forget();
+        }
+    }
+
+    private async Task<RunReport> PassAsync(RotatorConfig config, RunOptions options, IClusterSnapshot cluster, ICredentialSource credentialSource,
+        CancellationToken shutdown, CancellationToken abort)
+    {
         var started = time.GetTimestamp();
         // The run's deadline bounds every API call; shutdown alone does not abort a write already sent.
         using var deadline = new CancellationTokenSource(config.Settings.Timeout, time);

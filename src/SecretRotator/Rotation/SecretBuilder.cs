@@ -83,7 +83,8 @@ public static class SecretBuilder
 
     // The content depends only on the target, the fresh credentials it uses and what the stored secret carries over,
     // which in a pass are the same for every namespace of a secret: built (JSON, hash, sources annotation) once, not
-    // once per namespace. Bounded like the other memos; a miss only costs a rebuild.
+    // once per namespace. Bounded like the other memos (once full, built and not kept) and emptied at the end of every
+    // pass (ContentMemos.Forget): it holds credential bytes, which must not outlive the pass that wrote them.
     private const int MaxContents = 1024;
     private static readonly ConcurrentDictionary<ContentKey, Content> Contents = new();
 
@@ -96,11 +97,12 @@ public static class SecretBuilder
         for (var i = 0; i < credentials.Length; i++) credentials[i] = fresh.GetValueOrDefault(target.Registries[i]);
         var key = new ContentKey(target, previousSources, facts, credentials);
         if (Contents.TryGetValue(key, out var known)) return known;
-        if (Contents.Count >= MaxContents) Contents.Clear();
         var content = Compute(target, fresh, SecretSources.ParseShared(previousSources), facts?.Entries);
-        Contents.TryAdd(key, content);
+        if (Contents.Count < MaxContents) Contents.TryAdd(key, content);
         return content;
     }
+
+    internal static void Forget() => Contents.Clear();
 
     private static Content Compute(SecretTarget target, IReadOnlyDictionary<string, RegistryCredential> fresh,
         IReadOnlyDictionary<string, SourceRecord>? previousSources, IReadOnlyDictionary<string, DockerAuthEntry>? previousEntries)

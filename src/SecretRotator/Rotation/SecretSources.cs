@@ -30,9 +30,11 @@ public static class SecretSources
     {
         if (string.IsNullOrEmpty(text)) return null;
         if (Shared.TryGetValue(text, out var known)) return known;
-        if (Shared.Count >= MaxShared) Shared.Clear();
-        return Shared.GetOrAdd(text, t => Parse(t));
+        // Full (a pathological pass): parsed, not kept. Emptied at the end of every pass (ContentMemos.Forget).
+        return Shared.Count < MaxShared ? Shared.GetOrAdd(text, t => Parse(t)) : Parse(text);
     }
+
+    internal static void Forget() => Shared.Clear();
 
     /// <summary>Null when absent or unreadable (treated as "nothing known", so everything is refreshed).</summary>
     public static Dictionary<string, SourceRecord>? Parse(string? text)

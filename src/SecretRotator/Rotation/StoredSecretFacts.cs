@@ -14,7 +14,8 @@ namespace SecretRotator.Rotation;
 public sealed class StoredSecretFacts
 {
     // A pass sees a handful of distinct contents per secret; the bound only stops a pathological cluster (every
-    // namespace's copy different) from growing the memo without limit.
+    // namespace's copy different) from growing the memo: once full, a new content is worked out and not kept. The
+    // memo lives one pass (ContentMemos.Forget), so no stored credential outlives the pass that read it here.
     private const int MaxEntries = 4096;
     private static readonly ConcurrentDictionary<byte[], StoredSecretFacts> Memo = new(ByteContentComparer.Instance);
 
@@ -38,12 +39,19 @@ public sealed class StoredSecretFacts
         if (Volatile.Read(ref Recent[slot]) is { } seen && ReferenceEquals(seen.Data, data)) return seen.Facts;
         if (!Memo.TryGetValue(data, out var known))
         {
-            if (Memo.Count >= MaxEntries) Memo.Clear();
+            known = new StoredSecretFacts(DockerConfigJson.TryParse(data), SecretBuilder.Hash(data));
             // Keyed by a private copy: the caller's array belongs to a listed object we must not hold on to as a key.
-            known = Memo.GetOrAdd(data.ToArray(), d => new StoredSecretFacts(DockerConfigJson.TryParse(d), SecretBuilder.Hash(d)));
+            if (Memo.Count < MaxEntries) known = Memo.GetOrAdd(data.ToArray(), known);
         }
         Volatile.Write(ref Recent[slot], new Seen(data, known));
         return known;
+    }
+
+    /// <summary>Drops every remembered content (the end of a pass).</summary>
+    internal static void Forget()
+    {
+        Memo.Clear();
+        for (var i = 0; i < Recent.Length; i++) Volatile.Write(ref Recent[i], null);
     }
 
     private sealed class ByteContentComparer : IEqualityComparer<byte[]>
