@@ -8,6 +8,7 @@ using SecretRotator.Registries;
 using SecretRotator.Tests.Fakes.Kubernetes;
 
 if (args.FirstOrDefault() == "scale") return await SecretRotator.Bench.Scale.ScaleBenchmark.RunAsync(args[1..]);
+if (args.FirstOrDefault() == "daemon-scale") return await SecretRotator.Bench.DaemonScaleBench.RunAsync(args[1..]);
 if (args.FirstOrDefault() == "credential-provider") return await SecretRotator.Bench.CredentialProviderBench.RunAsync(args[1..]);
 if (args.FirstOrDefault() == "hotpath") { SecretRotator.Bench.Scale.HotPath.Run(int.Parse(args[1], CultureInfo.InvariantCulture)); return 0; }
 
