@@ -15,7 +15,8 @@ namespace SecretRotator.Webhook;
 /// next pass leaves it unchanged; a fetch would put a second token in circulation, ask the registry (or the cloud's STS)
 /// once per standby admission, and take longer than the API server's webhook timeout allows when the cloud is slow.
 /// When no namespace holds the secret yet (a fresh install), nothing can be copied and the pod is admitted unchanged;
-/// the leader's pass creates the secret within seconds.
+/// the leader's pass creates the secret within seconds. With rbac.scope namespaced the LIST is refused, and the copy
+/// comes from the target's named namespaces, read one by one.
 /// </summary>
 public sealed class StandbySecretCopier(RotatorConfig config, IKubernetesClientProvider kubernetes, TimeProvider time)
 {
@@ -64,13 +65,46 @@ public sealed class StandbySecretCopier(RotatorConfig config, IKubernetesClientP
         var now = time.GetTimestamp();
         if (_sources.TryGetValue(target.Name, out var known) && known.Secret is not null && time.GetElapsedTime(known.ReadAt, now) < SourceLifetime)
             return known.Secret;
-        var list = await kubernetes.Client.CoreV1.ListSecretForAllNamespacesAsync(
-            labelSelector: $"{ManagedSecret.ManagedSelector},{ManagedSecret.InstanceLabel}={config.Settings.Instance}",
-            fieldSelector: $"metadata.name={target.Name}", limit: 1, cancellationToken: cancellationToken);
-        var secret = list.Items.FirstOrDefault(s => s.Data?.ContainsKey(ManagedSecret.DataKey) == true);
+        V1Secret? secret;
+        try
+        {
+            var list = await kubernetes.Client.CoreV1.ListSecretForAllNamespacesAsync(
+                labelSelector: $"{ManagedSecret.ManagedSelector},{ManagedSecret.InstanceLabel}={config.Settings.Instance}",
+                fieldSelector: $"metadata.name={target.Name}", limit: 1, cancellationToken: cancellationToken);
+            secret = list.Items.FirstOrDefault(IsOurs);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden && target.Namespaces.IsExplicitOnly)
+        {
+            // rbac.scope namespaced: no cluster-wide LIST, but the Role in each named namespace grants reading its secrets.
+            secret = await FromNamedNamespacesAsync(target, cancellationToken);
+        }
         _sources[target.Name] = (secret, now);
         return secret;
     }
+
+    /// <summary>The first named namespace's copy (a few GETs at most: stops at the first that holds it).</summary>
+    private async ValueTask<V1Secret?> FromNamedNamespacesAsync(SecretTarget target, CancellationToken cancellationToken)
+    {
+        foreach (var ns in target.Namespaces.Names)
+        {
+            if (!target.Namespaces.AdmitsName(ns)) continue;
+            try
+            {
+                var secret = await kubernetes.Client.CoreV1.ReadNamespacedSecretAsync(target.Name, ns, cancellationToken: cancellationToken);
+                if (IsOurs(secret)) return secret;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
+            {
+                // not there yet, or a namespace the Role does not reach: try the next
+            }
+        }
+        return null;
+    }
+
+    private bool IsOurs(V1Secret secret) =>
+        secret.Data?.ContainsKey(ManagedSecret.DataKey) == true
+        && secret.GetLabel(ManagedSecret.ManagedByLabel) == ManagedSecret.ManagedByValue
+        && secret.GetLabel(ManagedSecret.InstanceLabel) == config.Settings.Instance;
 
     /// <summary>The same content, labels and our annotations in another namespace; the listed object is not changed.</summary>
     private static V1Secret Copy(V1Secret source, string ns) => new()

@@ -1,4 +1,5 @@
 using k8s.Models;
+using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Tests.Fakes.Kubernetes;
 using SecretRotator.Webhook;
@@ -118,6 +119,41 @@ public sealed class StandbySecretCopierTests : IAsyncDisposable
 
         Assert.Equal(EnsuredState.Present, ensured.State);
         Assert.Equal(1, raced);
+    }
+
+    [Fact]
+    public async Task Ensure_NamespacedScopeClusterListForbidden_CopiesFromANamedNamespace()
+    {
+        // Arrange: rbac.scope namespaced: a Role per named namespace, no cluster-wide secret LIST.
+        var copier = await CopierAsync();
+        _api.AddNamespace("team-c");
+        _api.AddSecret(Managed("team-b"));
+        _api.Deny(RbacDenyRule.AtClusterScope("list", "secrets"));
+        var target = new SecretTarget("regcred", ["hub"], new NamespaceSelection(["team-a", "team-b", "team-c"], null, []), ["default"], Config().Secrets[0].Location);
+
+        // Act
+        var ensured = await copier.EnsureAsync(target, "team-c", dryRun: false, Ct);
+
+        // Assert
+        Assert.Equal(EnsuredState.Created, ensured.State);
+        Assert.Equal(_api.GetSecret("team-b", "regcred")!.Data[ManagedSecret.DataKey], _api.GetSecret("team-c", "regcred")!.Data[ManagedSecret.DataKey]);
+    }
+
+    [Fact]
+    public async Task Ensure_NamespacedScopeNoNamedNamespaceHoldsIt_FailsWithoutCreating()
+    {
+        // Arrange
+        var copier = await CopierAsync();
+        _api.Deny(RbacDenyRule.AtClusterScope("list", "secrets"));
+        _api.AddSecret(Managed("team-a", instance: "another-install"));
+        var target = new SecretTarget("regcred", ["hub"], new NamespaceSelection(["team-a", "team-b"], null, []), ["default"], Config().Secrets[0].Location);
+
+        // Act
+        var ensured = await copier.EnsureAsync(target, "team-b", dryRun: false, Ct);
+
+        // Assert
+        Assert.Equal(EnsuredState.Failed, ensured.State);
+        Assert.Null(_api.GetSecret("team-b", "regcred"));
     }
 
     public async ValueTask DisposeAsync()
