@@ -1,6 +1,7 @@
 using k8s.Models;
 using SecretRotator.Kubernetes;
 using SecretRotator.Tests.Fakes.Kubernetes;
+using SecretRotator.Tests.Fakes.Telemetry;
 using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Scheduling;
@@ -69,6 +70,28 @@ public sealed class DaemonWatchTests
         var took = await DaemonHarness.WaitUntilAsync(() => h.Secret("team-new") is not null, Promise, "secret in the new namespace");
         Assert.True(took < Promise, daemon.Logs);
         Assert.Equal(ManagedSecret.SecretType, h.Secret("team-new")!.Type);
+    }
+
+    [Fact]
+    public async Task Daemon_NamespaceCreated_ObservesNamespaceReadyOncePerSecretAndNotForNamespacesItStartedWith()
+    {
+        // Arrange: team-a exists before the daemon starts (its first pass creates the secret there: not observed).
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        var daemon = await ReadyAsync(h, h.WriteConfig());
+
+        // Act: a namespace created while the daemon watches; then its secret is deleted and created again.
+        h.Api.AddNamespace("team-new");
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-new") is not null, Promise, "secret in the new namespace");
+        var first = Exposition.Parse((await daemon.GetAsync("metrics")).Body);
+        h.Api.DeleteSecret("team-new", "regcred");
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-new") is not null, Promise, "secret restored");
+        var second = Exposition.Parse((await daemon.GetAsync("metrics")).Body);
+
+        // Assert
+        Assert.Equal(1, Exposition.Single(first, "secret_rotator_namespace_ready_seconds_count", ("secret", "regcred")).Value);
+        Assert.InRange(Exposition.Single(first, "secret_rotator_namespace_ready_seconds_sum", ("secret", "regcred")).Value, 0, Promise.TotalSeconds + 1);
+        Assert.Equal(1, Exposition.Single(second, "secret_rotator_namespace_ready_seconds_count", ("secret", "regcred")).Value);
+        Assert.DoesNotContain(second, s => s.Name.StartsWith("secret_rotator_namespace_ready_seconds", StringComparison.Ordinal) && s.Labels.ContainsKey("namespace"));
     }
 
     [Fact]
