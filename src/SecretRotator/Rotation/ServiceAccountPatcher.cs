@@ -82,7 +82,7 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes, 
         }
         catch (OperationCanceledException)
         {
-            return new TargetResult(secrets[0], ns, Outcome.Failed, "timeout", $"service account {account}: run deadline reached while waiting to update it");
+            return new TargetResult(secrets[0], ns, Outcome.Failed, "timeout", $"service account {account}: run deadline reached while waiting to patch it");
         }
         using (gate)
         {

@@ -25,9 +25,10 @@ public sealed class NamespaceSink(ClusterState state, RotatorConfig config, Reco
             readiness?.Deleted(item.Metadata.Name);
             return;
         }
+        // Before the cache has it: a webhook admission that finds it there may create the secret at once.
+        if (type == WatchEventType.Added && state.Synced) readiness?.Appeared(item);
         state.Namespaces[item.Metadata.Name] = item;
         if (!state.Synced) return;
-        if (type == WatchEventType.Added) readiness?.Appeared(item);
         foreach (var target in config.Secrets.Where(t => NamespaceSelector.Selects(t.Namespaces, item)))
             await queue.EnqueueAsync(new ReconcileKey(target.Name, item.Metadata.Name), cancellationToken);
     }

@@ -47,7 +47,11 @@ public sealed class DaemonAdmissionSource(
         }
         // The reconcile below only serves namespaces the cache holds; the watch's own event replaces this entry. A namespace
         // the synced watch has not delivered yet is one being created now: its first secret counts as time to secret.
-        if (ServesFromCache && state.Namespaces.TryAdd(name, ns)) readiness.Appeared(ns);
+        if (ServesFromCache && !state.Namespaces.ContainsKey(name))
+        {
+            readiness.Appeared(ns);
+            state.Namespaces.TryAdd(name, ns);
+        }
         return ns;
     }
 

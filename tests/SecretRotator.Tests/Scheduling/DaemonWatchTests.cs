@@ -149,6 +149,26 @@ public sealed class DaemonWatchTests
     }
 
     [Fact]
+    public async Task Daemon_BurstOfNewNamespaces_LinksEveryDefaultAccountWithoutA409()
+    {
+        // Arrange: issue 23: each new namespace's "default" account is linked, then its (older) ADDED event arrives and
+        // triggers a reconcile from the version our write replaced. An update from it was a 409.
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        await ReadyAsync(h, h.WriteConfig(serviceAccounts: "[default]"));
+        var names = Enumerable.Range(0, 30).Select(i => $"team-burst-{i}").ToList();
+
+        // Act
+        foreach (var name in names) h.Api.AddNamespace(name);
+        await DaemonHarness.WaitUntilAsync(() => names.All(n => h.Api.GetServiceAccount(n, "default")?.ImagePullSecrets?.Any(r => r.Name == "regcred") == true),
+            TimeSpan.FromSeconds(30), "every new namespace's default account lists regcred");
+
+        // Assert
+        Assert.DoesNotContain(h.Api.Journal, r => r.Resource == "serviceaccounts" && r.StatusCode is 409 or 422);
+        Assert.Equal(0, h.Api.CountRequests("update", "serviceaccounts"));
+        Assert.All(names, n => Assert.Single(h.Api.GetServiceAccount(n, "default")!.ImagePullSecrets, r => r.Name == "regcred"));
+    }
+
+    [Fact]
     public async Task Daemon_WatchExpiredWhileDisconnected_RelistsAndServesMissedNamespace()
     {
         await using var h = await DaemonHarness.StartAsync("team-a");
