@@ -6,7 +6,7 @@ enforces exactly these rules.
   namespaces:      get (dry-run checks a namespace exists); list when a target uses a glob or a selector;
                    daemon: list + watch (namespace watch).
   secrets:         get, list, create, update; delete with settings.prune or rbac.typeRepair; daemon: watch.
-  serviceaccounts: get, list, update when a target names service accounts or prune unlinks them; daemon: watch.
+  serviceaccounts: get, list, patch when a target names service accounts or prune unlinks them; daemon: watch.
                    Namespaced: list only with prune or the daemon (the tool reads accounts one by one there).
   {secret:} / mirror sources (namespaced scope): get on exactly those Secrets, where not already granted;
                    daemon: get, list, watch on mirror sources (watched by fieldSelector metadata.name).
@@ -26,7 +26,7 @@ enforces exactly these rules.
 {{- end }}
 {{- $secretVerbs := list "get" "list" "create" "update" }}
 {{- if $delete }}{{ $secretVerbs = append $secretVerbs "delete" }}{{ end }}
-{{- $accountVerbs := list "get" "list" "update" }}
+{{- $accountVerbs := list "get" "list" "patch" }}
 {{- if $daemon }}
 {{- $secretVerbs = append $secretVerbs "watch" }}
 {{- $accountVerbs = append $accountVerbs "watch" }}
@@ -75,7 +75,7 @@ enforces exactly these rules.
 {{- /* Per namespace, service accounts are read one by one (GET); only prune and the daemon's informer list them. */}}
 {{- $nsAccountVerbs := list "get" }}
 {{- if or $prune $daemon }}{{ $nsAccountVerbs = append $nsAccountVerbs "list" }}{{ end }}
-{{- $nsAccountVerbs = append $nsAccountVerbs "update" }}
+{{- $nsAccountVerbs = append $nsAccountVerbs "patch" }}
 {{- if $daemon }}{{ $nsAccountVerbs = append $nsAccountVerbs "watch" }}{{ end }}
 {{- $roles := dict }}
 {{- range $ns, $accounts := $targets }}

@@ -36,12 +36,12 @@ public static class RbacRules
     {
         // namespaces: get (a dry run checks a namespace exists); list to resolve globs and selectors.
         // secrets: get/list/create/update always; delete for prune and type repair.
-        // serviceaccounts: read and replace imagePullSecrets; prune also unlinks, so it needs them too.
+        // serviceaccounts: read and patch imagePullSecrets (a JSON patch, never an update); prune also unlinks, so it needs them too.
         var needsList = config.Secrets.Any(s => !s.Namespaces.IsExplicitOnly);
         var prune = config.Settings.Prune;
         List<string> secretVerbs = ["get", "list", "create", "update"];
         if (prune || typeRepair) secretVerbs.Add("delete");
-        List<string> accountVerbs = ["get", "list", "update"];
+        List<string> accountVerbs = ["get", "list", "patch"];
         if (daemon)
         {
             secretVerbs.Add("watch");

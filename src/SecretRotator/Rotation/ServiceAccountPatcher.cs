@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Text;
+using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -8,28 +11,45 @@ using SecretRotator.Threading;
 namespace SecretRotator.Rotation;
 
 /// <summary>
-/// Keeps service accounts' imagePullSecrets pointing at our secrets. imagePullSecrets has no merge key, so a
-/// strategic-merge patch would replace the whole list: we read, modify and replace with the resourceVersion,
-/// retrying on 409, and record what we added in an annotation so prune removes only our own entries.
+/// Keeps service accounts' imagePullSecrets pointing at our secrets, and records what we added in an annotation so prune
+/// removes only our own entries. ServiceAccount.imagePullSecrets is listType=atomic with no patch merge key (unlike
+/// PodSpec's), so a strategic-merge patch would replace the whole list. The write is an RFC 6902 JSON patch instead, whose
+/// precondition is exactly what the decision was made on: a <c>test</c> of the list (and of our annotation) as read, then
+/// the new values. No resourceVersion is sent: another writer's labels, annotations, token secrets or a bumped version
+/// never fail it (an update from a cached object would get a 409 for each of those). A changed list fails the test (422):
+/// the account is read again and the change re-applied on top of the other writer's entries, never duplicating one.
+/// The daemon reads accounts from its watch cache, which can still hold the version our own write replaced (the watch
+/// event lags the write; the ADDED event of a new namespace's "default" arrives after we linked it): the patcher
+/// remembers for a while which version each of its writes replaced and starts from its own write instead.
 /// One instance serves the process (registered in DI): its per-account gate serialises writers across passes and events.
 /// </summary>
-public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
+public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes, TimeProvider time)
 {
     private const int MaxConflictRetries = 5;
 
+    /// <summary>How long a write's replaced version is recognised: far longer than a healthy watch takes to deliver it.</summary>
+    internal static readonly TimeSpan OwnWriteMemory = TimeSpan.FromMinutes(2);
+    private const int OwnWriteSweepThreshold = 1024;
+
     // One writer per account: several targets adding to the same account (e.g. "default") queue up instead of
-    // racing each other into 409s, and each starts from the version the previous one wrote (kept in the index).
+    // racing each other, and each starts from the version the previous one wrote (kept in the index).
     // Entries live only while an account is being written: namespaces come and go over a daemon's life.
     private readonly KeyedLock<(string Namespace, string Account)> _locks = new();
 
+    // Per account, our latest write: the resourceVersion it replaced and what the server returned. Bounded by time
+    // (OwnWriteMemory, swept once it holds many) and dropped as soon as a caller holds any other version.
+    private readonly ConcurrentDictionary<(string Namespace, string Account), OwnWrite> _ownWrites = new();
+
+    private sealed record OwnWrite(string? Replaced, V1ServiceAccount Written, DateTimeOffset At);
+
     /// <summary>Adds <paramref name="secret"/> to the account's imagePullSecrets if absent. Returns null on success, else a failed result.</summary>
     /// <param name="known">Accounts already listed (the pass's index, or a daemon's cache): saves the GET, and every request
-    /// when nothing changes; the replaced version is recorded there. Null: the account is read.</param>
+    /// when nothing changes; the written version is recorded there. Null: the account is read.</param>
     public Task<TargetResult?> EnsureAsync(string secret, string ns, string account, bool dryRun, CancellationToken cancellationToken, ServiceAccountIndex? known = null) =>
         ModifyAsync([secret], ns, account, dryRun, add: true, known ?? new ServiceAccountIndex(), cancellationToken);
 
-    /// <summary>Adds every one of <paramref name="secrets"/> that is absent in ONE read-modify-replace (a pass's batch:
-    /// two targets sharing "default" cost one write, not two). Returns null on success, else a failed result naming the
+    /// <summary>Adds every one of <paramref name="secrets"/> that is absent in ONE patch (a pass's batch: two targets
+    /// sharing "default" cost one write, not two). Returns null on success, else a failed result naming the
     /// first secret: the caller reports it for every target that needed the account.</summary>
     public Task<TargetResult?> EnsureAllAsync(IReadOnlyList<string> secrets, string ns, string account, bool dryRun, CancellationToken cancellationToken,
         ServiceAccountIndex? known = null) =>
@@ -51,6 +71,7 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
     private async Task<TargetResult?> ModifyAsync(IReadOnlyList<string> secrets, string ns, string account, bool dryRun, bool add, ServiceAccountIndex known,
         CancellationToken cancellationToken)
     {
+        PreferOwnWrite(ns, account, known);
         // Already as wanted in the version held: nothing to write, so no gate and no copy. Held versions are replaced,
         // never changed, so this read is safe beside a writer of the same account.
         if (AsWanted(secrets, ns, account, add, known)) return null;
@@ -61,10 +82,11 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
         }
         catch (OperationCanceledException)
         {
-            return new TargetResult(secrets[0], ns, Outcome.Failed, "timeout", $"service account {account}: run deadline reached while waiting to update it");
+            return new TargetResult(secrets[0], ns, Outcome.Failed, "timeout", $"service account {account}: run deadline reached while waiting to patch it");
         }
         using (gate)
         {
+            PreferOwnWrite(ns, account, known); // a writer we queued behind may have just replaced the version held
             return await ModifyLockedAsync(secrets, ns, account, dryRun, add, known, cancellationToken);
         }
     }
@@ -72,28 +94,42 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
     private async Task<TargetResult?> ModifyLockedAsync(IReadOnlyList<string> secrets, string ns, string account, bool dryRun, bool add,
         ServiceAccountIndex known, CancellationToken cancellationToken)
     {
+        // The last 422 and the version its patch was made on.
+        (HttpOperationException Error, V1ServiceAccount Tested)? rejection = null;
         for (var attempt = 0; ; attempt++)
         {
             var verb = "get";
+            V1ServiceAccount? tested = null;
             try
             {
-                // Work on a copy: the listed object is shared by every target of this namespace (and by a cache).
                 var held = attempt == 0 ? known.Find(ns, account) : null;
-                var sa = held is not null
-                    ? KubernetesJson.Deserialize<V1ServiceAccount>(KubernetesJson.Serialize(held))
-                    : await kubernetes.Client.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken);
-                // Every entry is applied (no short-circuit): the one replace carries them all.
+                var current = held ?? await kubernetes.Client.CoreV1.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken);
+                if (rejection is { } r && SameTested(r.Tested, current))
+                {
+                    // What the patch tested is still what the server holds: the 422 was not our precondition failing.
+                    return Failed(secrets[0], ns, account, r.Error, "patch");
+                }
+                // Work on a copy: the listed object is shared by every target of this namespace (and by a cache).
+                var sa = KubernetesJson.Deserialize<V1ServiceAccount>(KubernetesJson.Serialize(current));
+                // Every entry is applied (no short-circuit): the one patch carries them all.
                 var changed = false;
                 foreach (var secret in secrets) changed |= add ? Add(sa, secret) : Remove(sa, secret);
                 if (!changed || dryRun) return null;
-                verb = "update";
-                known.Remember(await kubernetes.Client.CoreV1.ReplaceNamespacedServiceAccountAsync(sa, account, ns, cancellationToken: cancellationToken));
+                verb = "patch";
+                tested = current;
+                var patch = new V1Patch(PatchBody(current, sa), V1Patch.PatchType.JsonPatch);
+                var written = await kubernetes.Client.CoreV1.PatchNamespacedServiceAccountAsync(patch, account, ns, cancellationToken: cancellationToken);
+                known.Remember(written);
+                RememberOwnWrite(ns, account, current.Metadata?.ResourceVersion, written);
                 return null;
             }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < MaxConflictRetries)
+            catch (HttpOperationException e) when ((int)e.Response.StatusCode == 422 && tested is not null && attempt < MaxConflictRetries)
             {
-                // Someone outside this run changed the account between our read and write: read again and re-apply.
+                // The list (or our annotation) is no longer what we read: another writer changed it. Read again and
+                // re-apply on top of their entries.
+                rejection = (e, tested);
                 known.Forget(ns, account);
+                _ownWrites.TryRemove((ns, account), out _);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
             {
@@ -103,11 +139,132 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes)
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
                                           || e is OperationCanceledException) // the run deadline, or a per-request timeout
             {
-                var (reason, message) = KubernetesErrors.Describe(e, verb, "serviceaccounts", ns);
-                return new TargetResult(secrets[0], ns, Outcome.Failed, reason, $"service account {account}: {message}");
+                return Failed(secrets[0], ns, account, e, verb);
             }
         }
     }
+
+    private static TargetResult Failed(string secret, string ns, string account, Exception e, string verb)
+    {
+        var (reason, message) = KubernetesErrors.Describe(e, verb, "serviceaccounts", ns);
+        return new TargetResult(secret, ns, Outcome.Failed, reason, $"service account {account}: {message}");
+    }
+
+    // The caller holds the version one of our writes replaced (a watch cache that has not caught up yet): start from our
+    // write. Any other version held (the cache caught up, or someone wrote since) ends the memory.
+    private void PreferOwnWrite(string ns, string account, ServiceAccountIndex known)
+    {
+        if (_ownWrites.IsEmpty || !_ownWrites.TryGetValue((ns, account), out var own)) return;
+        if (time.GetUtcNow() - own.At > OwnWriteMemory)
+        {
+            _ownWrites.TryRemove(KeyValuePair.Create((ns, account), own));
+            return;
+        }
+        var held = known.Find(ns, account);
+        if (held is null || own.Replaced is null) return;
+        if (held.Metadata?.ResourceVersion == own.Replaced) known.Remember(own.Written);
+        else _ownWrites.TryRemove(KeyValuePair.Create((ns, account), own));
+    }
+
+    private void RememberOwnWrite(string ns, string account, string? replaced, V1ServiceAccount written)
+    {
+        var now = time.GetUtcNow();
+        _ownWrites[(ns, account)] = new OwnWrite(replaced, written, now);
+        if (_ownWrites.Count < OwnWriteSweepThreshold) return;
+        foreach (var entry in _ownWrites)
+        {
+            if (now - entry.Value.At > OwnWriteMemory) _ownWrites.TryRemove(entry);
+        }
+    }
+
+    /// <summary>Whether two versions agree on everything a patch tests: the list and our annotation.</summary>
+    private static bool SameTested(V1ServiceAccount a, V1ServiceAccount b) =>
+        Names(a).SequenceEqual(Names(b), StringComparer.Ordinal) && (a.ImagePullSecrets is null) == (b.ImagePullSecrets is null)
+        && a.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation) == b.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation)
+        && (a.Metadata?.Annotations is null) == (b.Metadata?.Annotations is null);
+
+    private static IEnumerable<string?> Names(V1ServiceAccount sa) => sa.ImagePullSecrets?.Select(r => r.Name) ?? [];
+
+    /// <summary>
+    /// The JSON patch from <paramref name="before"/> (as read) to <paramref name="after"/>: test the list and our annotation
+    /// as read (null: absent; the API server's json-patch treats a null test value as "absent"), then write the new ones.
+    /// Built with <see cref="Utf8JsonWriter"/>: no reflection, nothing to trim.
+    /// </summary>
+    internal static string PatchBody(V1ServiceAccount before, V1ServiceAccount after)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            Operation(writer, "test", "/imagePullSecrets", w => WriteList(w, before.ImagePullSecrets));
+            Operation(writer, "add", "/imagePullSecrets", w => WriteList(w, after.ImagePullSecrets ?? []));
+            var key = ManagedSecret.AddedPullSecretsAnnotation;
+            var wasAnnotated = before.GetAnnotation(key);
+            var annotation = after.GetAnnotation(key);
+            if (before.Metadata?.Annotations is null)
+            {
+                Operation(writer, "test", "/metadata/annotations", w => w.WriteNullValue());
+                if (annotation is not null)
+                {
+                    Operation(writer, "add", "/metadata/annotations", w =>
+                    {
+                        w.WriteStartObject();
+                        w.WriteString(key, annotation);
+                        w.WriteEndObject();
+                    });
+                }
+            }
+            else
+            {
+                var path = "/metadata/annotations/" + Escape(key);
+                Operation(writer, "test", path, w => WriteStringOrNull(w, wasAnnotated));
+                if (annotation is not null) Operation(writer, "add", path, w => w.WriteStringValue(annotation));
+                else if (wasAnnotated is not null) Operation(writer, "remove", path, null);
+            }
+            writer.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Operation(Utf8JsonWriter writer, string op, string path, Action<Utf8JsonWriter>? value)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("op", op);
+        writer.WriteString("path", path);
+        if (value is not null)
+        {
+            writer.WritePropertyName("value");
+            value(writer);
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WriteList(Utf8JsonWriter writer, IList<V1LocalObjectReference>? list)
+    {
+        if (list is null)
+        {
+            writer.WriteNullValue();
+            return;
+        }
+        writer.WriteStartArray();
+        foreach (var reference in list)
+        {
+            // As the API server serialises it: name is omitempty.
+            writer.WriteStartObject();
+            if (!string.IsNullOrEmpty(reference.Name)) writer.WriteString("name", reference.Name);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter writer, string? value)
+    {
+        if (value is null) writer.WriteNullValue();
+        else writer.WriteStringValue(value);
+    }
+
+    /// <summary>RFC 6901: '~' and '/' inside a key become ~0 and ~1.</summary>
+    private static string Escape(string key) => key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 
     private static bool MustAdd(V1ServiceAccount sa, string secret)
     {

@@ -27,6 +27,7 @@ public sealed partial class ClusterWatches(
     IOptions<DaemonOptions> options,
     RotatorMetrics metrics,
     ISchedulerFactory schedulers,
+    NamespaceReadiness readiness,
     TimeProvider time,
     ILoggerFactory loggers)
 {
@@ -58,7 +59,7 @@ public sealed partial class ClusterWatches(
 
         if (!options.Value.Namespaced)
         {
-            Add(Watcher(WatchSources.Namespaces, new NamespaceSink(state, config, queue)));
+            Add(Watcher(WatchSources.Namespaces, new NamespaceSink(state, config, queue, readiness)));
             Add(Watcher(WatchSources.ManagedSecrets, new SecretSink(state, config, queue)));
             Add(Watcher(WatchSources.ServiceAccounts, new ServiceAccountSink(state, config, queue)));
             return (loops, Task.WhenAll(listed));

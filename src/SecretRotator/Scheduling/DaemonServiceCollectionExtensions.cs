@@ -19,6 +19,7 @@ public static class DaemonServiceCollectionExtensions
         services.AddSingleton(sp => new WatchHealth(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Leadership>();
         services.AddSingleton<DaemonStatus>();
+        services.AddSingleton<NamespaceReadiness>();
         services.AddSingleton<TargetReconciler>();
         services.AddSingleton<ClusterWatches>();
         services.AddSingleton<DaemonPass>();

@@ -19,6 +19,7 @@ public sealed partial class TargetReconciler(
     CredentialCache credentials,
     SecretReconciler reconciler,
     IRunObserver recorder,
+    NamespaceReadiness readiness,
     TimeProvider time,
     ILogger<TargetReconciler> logger)
 {
@@ -36,6 +37,7 @@ public sealed partial class TargetReconciler(
             if (!state.Namespaces.TryGetValue(key.Namespace, out var ns) || !NamespaceSelector.Selects(target.Namespaces, ns)) return null;
             var result = await reconciler.ReconcileAsync(target, key.Namespace, await ContextAsync(target, key.Namespace, leader));
             recorder.Target(result);
+            readiness.Written(result);
             if (result.Outcome is Outcome.Created or Outcome.Updated) LogWritten(logger, result.Secret, result.Namespace, result.Outcome.Label());
             return result;
         }

@@ -8,7 +8,8 @@ using SecretRotator.Rotation;
 namespace SecretRotator.Scheduling;
 
 /// <summary>Namespaces: a new namespace, or one relabelled into a selection, gets every secret that selects it.</summary>
-public sealed class NamespaceSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue) : IWatchSink<V1Namespace>
+/// <param name="readiness">Told of every namespace added while synced (a namespace the daemon saw being created).</param>
+public sealed class NamespaceSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue, NamespaceReadiness? readiness = null) : IWatchSink<V1Namespace>
 {
     public async ValueTask ReplaceAsync(IList<V1Namespace> items, CancellationToken cancellationToken)
     {
@@ -21,8 +22,11 @@ public sealed class NamespaceSink(ClusterState state, RotatorConfig config, Reco
         if (type == WatchEventType.Deleted)
         {
             state.Namespaces.TryRemove(item.Metadata.Name, out _);
+            readiness?.Deleted(item.Metadata.Name);
             return;
         }
+        // Before the cache has it: a webhook admission that finds it there may create the secret at once.
+        if (type == WatchEventType.Added && state.Synced) readiness?.Appeared(item);
         state.Namespaces[item.Metadata.Name] = item;
         if (!state.Synced) return;
         foreach (var target in config.Secrets.Where(t => NamespaceSelector.Selects(t.Namespaces, item)))

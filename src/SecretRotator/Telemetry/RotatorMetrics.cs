@@ -21,6 +21,10 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
     /// API server gives up on the webhook after its timeoutSeconds (at most 5).</summary>
     internal static readonly double[] AdmissionDurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+    /// <summary>A watched new namespace gets its secret in well under a second when all is well; a slow credential fetch
+    /// or a backlog after a burst of namespaces takes seconds to minutes (the alert fires at a p99 over 30 s).</summary>
+    internal static readonly double[] NamespaceReadyBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300];
+
     private readonly Meter _meter;
     private readonly Counter<long> _writes;
     private readonly Counter<long> _failures;
@@ -32,6 +36,7 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
     private readonly Counter<long> _watchRestarts;
     private readonly Counter<long> _watchEvents;
     private readonly Histogram<double> _admissionDuration;
+    private readonly Histogram<double> _namespaceReady;
     private Func<long>? _queueDepth;
     private Func<bool>? _leader;
     private Func<DateTimeOffset>? _leaseObserved;
@@ -58,6 +63,9 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
             description: "Unix time this replica last heard from the API server about the leader Lease (read, acquired or renewed); from the election's start. Only with leader election.");
         _admissionDuration = _meter.CreateHistogram(MetricNames.AdmissionDuration, unit: "s", description: "Time to answer one AdmissionReview of the webhook, by outcome.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = AdmissionDurationBuckets });
+        _namespaceReady = _meter.CreateHistogram(MetricNames.NamespaceReady, unit: "s",
+            description: "Daemon: time from a new namespace's creationTimestamp to the managed secret created in it, once per (namespace, secret), by secret.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = NamespaceReadyBuckets });
     }
 
     /// <param name="outcome">One of <see cref="WriteOutcomes"/>.</param>
@@ -96,6 +104,10 @@ public sealed class RotatorMetrics : IDisposable, IWatchMetrics
     public void AdmissionReview(string outcome, TimeSpan duration) =>
         _admissionDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", AdmissionOutcomes.Check(outcome)));
 
+    /// <param name="secret">The target's name (from the config): the namespace is never a label.</param>
+    public void NamespaceReady(string secret, TimeSpan sinceCreation) =>
+        _namespaceReady.Record(sinceCreation.TotalSeconds, new KeyValuePair<string, object?>("secret", secret));
+
     /// <summary>Daemon: where the queue depth and leadership gauges read from.</summary>
     public void AttachDaemon(Func<long> queueDepth, Func<bool> leader)
     {
@@ -130,6 +142,7 @@ public static class MetricNames
     public const string Leader = "secret_rotator_leader";
     public const string LeaseObserved = "secret_rotator_leader_election_observed_timestamp_seconds";
     public const string AdmissionDuration = "secret_rotator_admission_duration_seconds";
+    public const string NamespaceReady = "secret_rotator_namespace_ready_seconds";
 
     /// <summary>Every metric family Prometheus sees, by its exposition name.</summary>
     public static readonly IReadOnlyList<string> Exported =

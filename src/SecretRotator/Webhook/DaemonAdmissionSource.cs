@@ -23,6 +23,7 @@ public sealed class DaemonAdmissionSource(
     TargetReconciler reconciler,
     Leadership leadership,
     StandbySecretCopier standby,
+    NamespaceReadiness readiness,
     IKubernetesClientProvider kubernetes,
     IEnumerable<IRegistryProvider> providers) : IAdmissionSecretSource
 {
@@ -44,8 +45,13 @@ public sealed class DaemonAdmissionSource(
         {
             return null;
         }
-        // The reconcile below only serves namespaces the cache holds; the watch's own event replaces this entry.
-        if (ServesFromCache) state.Namespaces.TryAdd(name, ns);
+        // The reconcile below only serves namespaces the cache holds; the watch's own event replaces this entry. A namespace
+        // the synced watch has not delivered yet is one being created now: its first secret counts as time to secret.
+        if (ServesFromCache && !state.Namespaces.ContainsKey(name))
+        {
+            readiness.Appeared(ns);
+            state.Namespaces.TryAdd(name, ns);
+        }
         return ns;
     }
 

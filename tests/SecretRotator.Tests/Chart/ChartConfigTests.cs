@@ -74,7 +74,7 @@ public sealed class ChartConfigTests
         var result = await ExternalTool.RunAsync(promtool, ["check", "rules", file], TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("SUCCESS: 7 rules found", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 8 rules found", result.Stdout, StringComparison.Ordinal);
         var text = await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken);
         Assert.Contains("(secret_rotator_token_expiry_timestamp_seconds - time()) < 2400", text, StringComparison.Ordinal);
         Assert.Contains("[1d])) > 7200", text, StringComparison.Ordinal);

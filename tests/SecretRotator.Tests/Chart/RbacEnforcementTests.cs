@@ -151,13 +151,13 @@ public sealed class RbacEnforcementTests
     }
 
     [Fact]
-    public async Task Run_GrantWithoutServiceAccountUpdate_FailsForbidden()
+    public async Task Run_GrantWithoutServiceAccountPatch_FailsForbidden()
     {
         // Proves the enforcement bites: the same config with one verb removed fails with reason forbidden.
         var rendered = await Render(ClusterValues);
         var grants = RenderedRbac.Grants(rendered).Select(g => g with
         {
-            Rules = [.. g.Rules.Select(r => r.Resources.Contains("serviceaccounts") ? new V1PolicyRule { ApiGroups = r.ApiGroups, Resources = r.Resources, Verbs = [.. r.Verbs.Where(v => v != "update")] } : r)],
+            Rules = [.. g.Rules.Select(r => r.Resources.Contains("serviceaccounts") ? new V1PolicyRule { ApiGroups = r.ApiGroups, Resources = r.Resources, Verbs = [.. r.Verbs.Where(v => v != "patch")] } : r)],
         }).ToList();
         await using var harness = await RotatorHarness.StartAsync(HelmChart.Namespace, "team-a");
         AddTokenSecret(harness);
@@ -166,7 +166,7 @@ public sealed class RbacEnforcementTests
         var run = await harness.RunCliAsync("run", "--config", harness.WriteConfig(rendered.ConfigYaml));
 
         Assert.Equal(CliApp.ExitFailed, run.ExitCode);
-        Assert.Contains(harness.Api.Journal, r => r is { StatusCode: 403, Verb: "update", Resource: "serviceaccounts" });
+        Assert.Contains(harness.Api.Journal, r => r is { StatusCode: 403, Verb: "patch", Resource: "serviceaccounts" });
     }
 
     private static async Task<Rendered> Render(string values)

@@ -147,7 +147,7 @@ public sealed class RunCommandTests
         var names = h.Api.GetServiceAccount("default", "default")!.ImagePullSecrets.Select(r => r.Name).ToList();
         Assert.Equal(["existing-1", "existing-2", "regcred"], names);
         Assert.Equal("regcred", h.Api.GetServiceAccount("default", "default")!.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation));
-        Assert.Equal(1, h.Api.CountRequests("update", "serviceaccounts"));
+        Assert.Equal(1, h.Api.CountRequests("patch", "serviceaccounts"));
     }
 
     [Fact]

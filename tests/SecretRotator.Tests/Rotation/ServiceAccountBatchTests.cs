@@ -5,7 +5,8 @@ using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Rotation;
 
-/// <summary>A run pass adds all of a namespace's secrets to a shared service account in one read-modify-replace.</summary>
+/// <summary>A run pass adds all of a namespace's secrets to a shared service account in one JSON patch, whose precondition is
+/// the list it read (never the resourceVersion).</summary>
 public sealed class ServiceAccountBatchTests
 {
     // regcred (from the two-registry config) and s0 both add themselves to "default".
@@ -14,7 +15,7 @@ public sealed class ServiceAccountBatchTests
             extraSecrets: $"  - {{name: s0, registries: [reg-a], namespaces: {{names: {namespaces}}}, serviceAccounts: [default]}}\n");
 
     [Fact]
-    public async Task Run_TwoTargetsShareDefaultInNNamespaces_ExactlyNServiceAccountUpdates()
+    public async Task Run_TwoTargetsShareDefaultInNNamespaces_ExactlyNServiceAccountPatches()
     {
         var names = Enumerable.Range(0, 6).Select(i => $"ns{i}").ToArray();
         await using var h = await RotatorHarness.StartAsync(names);
@@ -22,7 +23,8 @@ public sealed class ServiceAccountBatchTests
         var result = await h.RunCliAsync("run", "--config", TwoTargetsSharingDefault(h, "[\"ns*\"]"));
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal(names.Length, h.Api.CountRequests("update", "serviceaccounts"));
+        Assert.Equal(names.Length, h.Api.CountRequests("patch", "serviceaccounts"));
+        Assert.Equal(0, h.Api.CountRequests("update", "serviceaccounts"));
         Assert.Equal(2 * names.Length, h.Api.CountRequests("create", "secrets"));
         Assert.All(names, ns =>
         {
@@ -33,7 +35,7 @@ public sealed class ServiceAccountBatchTests
     }
 
     [Fact]
-    public async Task Run_AccountsWithFieldsTheRunDoesNotUse_ReplaceKeepsThemAndTheServersManagedFields()
+    public async Task Run_AccountsWithFieldsTheRunDoesNotUse_PatchKeepsThemAndTheServersManagedFields()
     {
         await using var h = await RotatorHarness.StartAsync("team-a", "team-b");
         foreach (var ns in new[] { "team-a", "team-b" })
@@ -51,7 +53,7 @@ public sealed class ServiceAccountBatchTests
         Assert.Contains(h.Api.Journal, r => r.Verb == "list" && r.Resource == "serviceaccounts"); // held from the LIST, not read by GET
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal(2, h.Api.CountRequests("update", "serviceaccounts"));
+        Assert.Equal(2, h.Api.CountRequests("patch", "serviceaccounts"));
         Assert.Equal(0, h.Api.CountRequests("get", "serviceaccounts"));
         foreach (var ns in new[] { "team-a", "team-b" })
         {
@@ -66,14 +68,14 @@ public sealed class ServiceAccountBatchTests
     }
 
     [Fact]
-    public async Task Run_BatchedServiceAccountUpdateConflicts_RereadsAndBothEntriesLand()
+    public async Task Run_AnotherWriterChangesTheListBeforeOurPatch_RereadsAndKeepsTheirEntry()
     {
+        // Arrange: someone else adds to the list between our LIST and our PATCH: the patch's test of the list fails (422).
         await using var h = await RotatorHarness.StartAsync("default");
         var interfered = false;
         h.Api.FaultHook = request =>
         {
-            // Someone else edits the account between our LIST and our PUT: our resourceVersion goes stale.
-            if (request.Verb == "update" && request.Resource == "serviceaccounts" && !interfered)
+            if (request.Verb == "patch" && request.Resource == "serviceaccounts" && !interfered)
             {
                 interfered = true;
                 var sa = h.Api.GetServiceAccount("default", "default")!;
@@ -83,22 +85,72 @@ public sealed class ServiceAccountBatchTests
             return null;
         };
 
+        // Act
         var result = await h.RunCliAsync("run", "--config", TwoTargetsSharingDefault(h, "[default]"));
 
+        // Assert
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.True(interfered);
-        Assert.Contains(h.Api.Journal, r => r.Verb == "update" && r.Resource == "serviceaccounts" && r.StatusCode == 409);
-        Assert.Equal(2, h.Api.CountRequests("update", "serviceaccounts")); // the 409, then one PUT carrying both
+        Assert.Contains(h.Api.Journal, r => r.Verb == "patch" && r.Resource == "serviceaccounts" && r.StatusCode == 422);
+        Assert.DoesNotContain(h.Api.Journal, r => r.Resource == "serviceaccounts" && r.StatusCode == 409);
+        Assert.Equal(2, h.Api.CountRequests("patch", "serviceaccounts")); // the failed test, then one patch carrying both
         var account = h.Api.GetServiceAccount("default", "default")!;
         Assert.Equal(["theirs", "regcred", "s0"], account.ImagePullSecrets.Select(r => r.Name));
         Assert.Equal("regcred,s0", account.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation));
     }
 
     [Fact]
-    public async Task Run_BatchedServiceAccountUpdateFails_BothTargetsReportIt()
+    public async Task Run_AnotherWriterBumpsTheVersionBeforeOurPatch_FirstPatchSucceedsAndKeepsTheirChanges()
+    {
+        // Arrange: between our LIST and our write someone else changes the account (labels, an annotation, token
+        // secrets) but not its imagePullSecrets: the version we hold is stale. An update from it got a 409 here.
+        // (The account already has annotations: the first annotation of an account that has none creates the map our
+        // patch tests, and fails it.)
+        await using var h = await RotatorHarness.StartAsync("default");
+        var existing = h.Api.GetServiceAccount("default", "default")!;
+        existing.Metadata.Annotations = new Dictionary<string, string> { ["theirs/first"] = "1" };
+        h.Api.ReplaceServiceAccount(existing);
+        var interfered = false;
+        string? staleVersion = null;
+        h.Api.FaultHook = request =>
+        {
+            if (request.IsWrite && request.Resource == "serviceaccounts" && !interfered)
+            {
+                interfered = true;
+                var sa = h.Api.GetServiceAccount("default", "default")!;
+                staleVersion = sa.Metadata.ResourceVersion;
+                sa.Metadata.Labels = new Dictionary<string, string> { ["owner"] = "them" };
+                sa.Metadata.Annotations["theirs/note"] = "kept";
+                sa.Secrets = [new V1ObjectReference { Name = "default-token-x2f9k" }];
+                h.Api.ReplaceServiceAccount(sa);
+            }
+            return null;
+        };
+
+        // Act
+        var result = await h.RunCliAsync("run", "--config", TwoTargetsSharingDefault(h, "[default]"));
+
+        // Assert
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(interfered);
+        var write = Assert.Single(h.Api.Journal, r => r.IsWrite && r.Resource == "serviceaccounts");
+        Assert.Equal(200, write.StatusCode);
+        Assert.Equal("patch", write.Verb);
+        Assert.Equal(1, h.Api.CountRequests("get", "serviceaccounts")); // the one read before the write: no re-read
+        var account = h.Api.GetServiceAccount("default", "default")!;
+        Assert.NotEqual(staleVersion, account.Metadata.ResourceVersion);
+        Assert.Equal(["regcred", "s0"], account.ImagePullSecrets.Select(r => r.Name));
+        Assert.Equal("them", account.GetLabel("owner"));
+        Assert.Equal("kept", account.GetAnnotation("theirs/note"));
+        Assert.Equal("regcred,s0", account.GetAnnotation(ManagedSecret.AddedPullSecretsAnnotation));
+        Assert.Equal("default-token-x2f9k", Assert.Single(account.Secrets).Name);
+    }
+
+    [Fact]
+    public async Task Run_BatchedServiceAccountPatchFails_BothTargetsReportIt()
     {
         await using var h = await RotatorHarness.StartAsync("default", "team-a");
-        h.Api.FaultHook = r => r.Verb == "update" && r.Resource == "serviceaccounts" && r.Namespace == "team-a" ? KubeFault.InternalError() : null;
+        h.Api.FaultHook = r => r.Verb == "patch" && r.Resource == "serviceaccounts" && r.Namespace == "team-a" ? KubeFault.InternalError() : null;
 
         var result = await h.RunCliAsync("run", "--config", TwoTargetsSharingDefault(h, "[default, team-a]"));
 

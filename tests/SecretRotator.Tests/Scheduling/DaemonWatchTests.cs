@@ -1,6 +1,7 @@
 using k8s.Models;
 using SecretRotator.Kubernetes;
 using SecretRotator.Tests.Fakes.Kubernetes;
+using SecretRotator.Tests.Fakes.Telemetry;
 using SecretRotator.Tests.TestSupport;
 
 namespace SecretRotator.Tests.Scheduling;
@@ -72,6 +73,28 @@ public sealed class DaemonWatchTests
     }
 
     [Fact]
+    public async Task Daemon_NamespaceCreated_ObservesNamespaceReadyOncePerSecretAndNotForNamespacesItStartedWith()
+    {
+        // Arrange: team-a exists before the daemon starts (its first pass creates the secret there: not observed).
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        var daemon = await ReadyAsync(h, h.WriteConfig());
+
+        // Act: a namespace created while the daemon watches; then its secret is deleted and created again.
+        h.Api.AddNamespace("team-new");
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-new") is not null, Promise, "secret in the new namespace");
+        var first = Exposition.Parse((await daemon.GetAsync("metrics")).Body);
+        h.Api.DeleteSecret("team-new", "regcred");
+        await DaemonHarness.WaitUntilAsync(() => h.Secret("team-new") is not null, Promise, "secret restored");
+        var second = Exposition.Parse((await daemon.GetAsync("metrics")).Body);
+
+        // Assert
+        Assert.Equal(1, Exposition.Single(first, "secret_rotator_namespace_ready_seconds_count", ("secret", "regcred")).Value);
+        Assert.InRange(Exposition.Single(first, "secret_rotator_namespace_ready_seconds_sum", ("secret", "regcred")).Value, 0, Promise.TotalSeconds + 1);
+        Assert.Equal(1, Exposition.Single(second, "secret_rotator_namespace_ready_seconds_count", ("secret", "regcred")).Value);
+        Assert.DoesNotContain(second, s => s.Name.StartsWith("secret_rotator_namespace_ready_seconds", StringComparison.Ordinal) && s.Labels.ContainsKey("namespace"));
+    }
+
+    [Fact]
     public async Task Daemon_NamespaceRelabelledToMatch_GetsSecret()
     {
         await using var h = await DaemonHarness.StartAsync("apps");
@@ -123,6 +146,26 @@ public sealed class DaemonWatchTests
 
         await DaemonHarness.WaitUntilAsync(() => h.Api.GetServiceAccount("team-a", "default")!.ImagePullSecrets?.Any(r => r.Name == "regcred") == true,
             Promise, "imagePullSecrets entry put back");
+    }
+
+    [Fact]
+    public async Task Daemon_BurstOfNewNamespaces_LinksEveryDefaultAccountWithoutA409()
+    {
+        // Arrange: issue 23: each new namespace's "default" account is linked, then its (older) ADDED event arrives and
+        // triggers a reconcile from the version our write replaced. An update from it was a 409.
+        await using var h = await DaemonHarness.StartAsync("team-a");
+        await ReadyAsync(h, h.WriteConfig(serviceAccounts: "[default]"));
+        var names = Enumerable.Range(0, 30).Select(i => $"team-burst-{i}").ToList();
+
+        // Act
+        foreach (var name in names) h.Api.AddNamespace(name);
+        await DaemonHarness.WaitUntilAsync(() => names.All(n => h.Api.GetServiceAccount(n, "default")?.ImagePullSecrets?.Any(r => r.Name == "regcred") == true),
+            TimeSpan.FromSeconds(30), "every new namespace's default account lists regcred");
+
+        // Assert
+        Assert.DoesNotContain(h.Api.Journal, r => r.Resource == "serviceaccounts" && r.StatusCode is 409 or 422);
+        Assert.Equal(0, h.Api.CountRequests("update", "serviceaccounts"));
+        Assert.All(names, n => Assert.Single(h.Api.GetServiceAccount(n, "default")!.ImagePullSecrets, r => r.Name == "regcred"));
     }
 
     [Fact]

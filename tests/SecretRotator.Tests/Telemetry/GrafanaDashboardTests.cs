@@ -25,6 +25,7 @@ public sealed class GrafanaDashboardTests
     [InlineData("secret_rotator_last_success_timestamp_seconds")]
     [InlineData("secret_rotator_run_duration_seconds_bucket")]
     [InlineData("secret_rotator_run_duration_seconds_sum")]
+    [InlineData("secret_rotator_namespace_ready_seconds_bucket")]
     public async Task Dashboard_RequiredPanels_QueryTheirMetric(string metric)
     {
         var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(DashboardFile, TestContext.Current.CancellationToken))!;

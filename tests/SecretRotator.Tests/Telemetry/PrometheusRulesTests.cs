@@ -14,7 +14,7 @@ public sealed partial class PrometheusRulesTests
     public static readonly TheoryData<string> Alerts =
     [
         "SecretRotatorRotationFailing", "SecretRotatorTokenExpiringSoon", "SecretRotatorStale", "SecretRotatorJobFailed", "SecretRotatorAbsent",
-        "SecretRotatorWatchForbidden",
+        "SecretRotatorWatchForbidden", "SecretRotatorNamespaceSlowToGetSecret",
     ];
 
     [Fact]
@@ -25,7 +25,7 @@ public sealed partial class PrometheusRulesTests
         var result = await ExternalTool.RunAsync(promtool, ["check", "rules", RulesFile], FilesDir, TestContext.Current.CancellationToken);
 
         Assert.True(result.ExitCode == 0, result.Output);
-        Assert.Contains("SUCCESS: 7 rules found", result.Output, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 8 rules found", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

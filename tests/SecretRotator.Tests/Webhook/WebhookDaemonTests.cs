@@ -1,4 +1,5 @@
 using SecretRotator.Cli;
+using SecretRotator.Tests.Fakes.Telemetry;
 using SecretRotator.Tests.TestSupport;
 using SecretRotator.Webhook;
 using static SecretRotator.Tests.Webhook.AdmissionTestReviews;
@@ -48,6 +49,8 @@ public sealed class WebhookDaemonTests : IDisposable
         Assert.DoesNotContain(DaemonHarness.Password, daemon.Logs, StringComparison.Ordinal);
         var metrics = (await daemon.GetAsync("metrics")).Body;
         Assert.Contains("secret_rotator_admission_duration_seconds_count{outcome=", metrics, StringComparison.Ordinal);
+        // Time to secret: whichever created it (this admission or the namespace's watch event), observed once.
+        Assert.Equal(1, Exposition.Single(Exposition.Parse(metrics), "secret_rotator_namespace_ready_seconds_count", ("secret", "regcred")).Value);
     }
 
     [Fact]

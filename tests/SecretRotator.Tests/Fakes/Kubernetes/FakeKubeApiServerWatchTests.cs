@@ -253,6 +253,29 @@ public sealed class FakeKubeApiServerWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PatchServiceAccount_JsonPatchTestNullOnAbsentList_AddsListAndKeepsVersionFree()
+    {
+        var before = await _client.CoreV1.ReadNamespacedServiceAccountAsync("default", "team-a", cancellationToken: Ct);
+        var patch = new V1Patch("""[{"op":"test","path":"/imagePullSecrets","value":null},{"op":"add","path":"/imagePullSecrets","value":[{"name":"regcred"}]}]""",
+            V1Patch.PatchType.JsonPatch);
+
+        var patched = await _client.CoreV1.PatchNamespacedServiceAccountAsync(patch, "default", "team-a", cancellationToken: Ct);
+
+        Assert.Equal(["regcred"], patched.ImagePullSecrets.Select(r => r.Name));
+        Assert.NotEqual(before.Metadata.ResourceVersion, patched.Metadata.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task PatchServiceAccount_JsonPatchTestOnMissingParent_Returns422()
+    {
+        var patch = new V1Patch("""[{"op":"test","path":"/metadata/annotations/x","value":null}]""", V1Patch.PatchType.JsonPatch);
+
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.PatchNamespacedServiceAccountAsync(patch, "default", "team-a", cancellationToken: Ct));
+
+        Assert.Equal((HttpStatusCode)422, e.Response.StatusCode);
+    }
+
+    [Fact]
     public async Task ReplaceServiceAccount_CurrentVersion_Succeeds()
     {
         var sa = await _client.CoreV1.ReadNamespacedServiceAccountAsync("default", "team-a", cancellationToken: Ct);

@@ -64,6 +64,7 @@ internal static class JsonPatching
             switch (op)
             {
                 case "test":
+                    // As the API server's json-patch library: a null value also matches a member that is absent.
                     if (!JsonNode.DeepEquals(Get(parent, token), operation["value"]))
                     {
                         throw new KubeStatusException(422, KubeStatus.Failure(422, "Invalid", $"the server rejected our request due to an error in our request: testing value {path} failed", null));
@@ -92,7 +93,9 @@ internal static class JsonPatching
         JsonNode node = root;
         foreach (var token in tokens[..^1])
         {
-            node = Get(node, token) ?? throw KubeStatus.BadRequest($"json patch path {pointer} does not exist");
+            // The API server answers every failure applying a decoded JSON patch with 422 (a missing parent included).
+            node = Get(node, token) ?? throw new KubeStatusException(422, KubeStatus.Failure(422, "Invalid",
+                $"the server rejected our request due to an error in our request: json patch path {pointer} is missing", null));
         }
         return (node, tokens[^1]);
     }

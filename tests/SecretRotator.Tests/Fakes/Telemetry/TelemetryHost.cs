@@ -60,6 +60,7 @@ internal sealed class TelemetryHost : IAsyncDisposable
         host.Metrics.AttachDaemon(() => 0, () => true);
         host.Metrics.AttachLeaderElection(() => DateTimeOffset.UnixEpoch);
         host.Metrics.WatchRestart("namespaces", "http_403"); // the daemon's own series
+        host.Metrics.NamespaceReady("regcred", TimeSpan.FromSeconds(0.4));
         return host.Collector.Collect().SelectMany(f => f.Samples).Select(s => s.Name).ToHashSet();
     }
 
