@@ -1,9 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using SecretRotator.Configuration;
-using SecretRotator.CredentialProvider;
 using SecretRotator.Kubernetes;
 using SecretRotator.Registries;
 using SecretRotator.Registries.Acr;
@@ -28,13 +25,7 @@ public static class ServiceCollectionExtensions
         // The loader reads each registry type's fields through the providers, which it knows only as parsers.
         services.AddSingleton(sp => new ConfigLoader(sp.GetServices<IRegistryProvider>()));
         services.AddSingleton<IValueResolver, ValueResolver>();
-        services.AddSingleton<IKubernetesClientProvider>(sp => new KubernetesClientProvider(
-            sp.GetService<KubernetesConnectionOptions>() ?? new KubernetesConnectionOptions(),
-            [KubernetesResilience.CreateHandler(sp.GetService<KubernetesRetryOptions>() ?? new KubernetesRetryOptions(), sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILoggerFactory>()?.CreateLogger(typeof(KubernetesResilience)) ?? NullLogger.Instance),
-             new KubernetesRateLimitHandler(sp.GetRequiredService<KubernetesRateLimit>(), sp.GetRequiredService<TimeProvider>())],
-            sp.GetRequiredService<IEnvironmentVariables>()));
-        services.AddSingleton<KubernetesRateLimit>(); // settings.qps/burst, applied when the config is loaded
+        services.AddKubernetesClient(); // created on first use; settings.qps/burst applied when the config is loaded
         services.AddSingleton<ClusterProbe>();
         // settings.verify: one login per fetched entry; bounded so an unreachable registry cannot eat the run's timeout.
         services.AddHttpClient(RegistryVerifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
@@ -56,8 +47,6 @@ public static class ServiceCollectionExtensions
         services.AddAcrRegistry();
         services.AddGcrRegistry();
         services.AddMirrorRegistry();
-
-        services.AddCredentialProvider(); // kubelet plugin: the same sources answered on stdout
         return services;
     }
 }

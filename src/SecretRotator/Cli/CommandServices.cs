@@ -21,6 +21,22 @@ internal static class CommandServices
     /// <summary>The same services into an existing collection (the daemon's host).</summary>
     public static IServiceCollection Add(IServiceCollection services, ParseResult parse, CliOptions o, Action<IServiceCollection>? configure, Func<string, string?> environment)
     {
+        AddLogging(services, parse, o, environment);
+        var connection = new KubernetesConnectionOptions(
+            parse.GetResult(o.Kubeconfig) is null ? null : parse.GetValue(o.Kubeconfig),
+            parse.GetResult(o.Context) is null ? null : parse.GetValue(o.Context));
+        services.AddSingleton(connection);
+        services.AddSecretRotator();
+        configure?.Invoke(services);
+        return services;
+    }
+
+    /// <summary>
+    /// The host configuration (appsettings.json + environment) and console logging on stderr, text or json: every
+    /// command's, and credential-provider's with --verbose.
+    /// </summary>
+    public static IServiceCollection AddLogging(IServiceCollection services, ParseResult parse, CliOptions o, Func<string, string?> environment)
+    {
         // Logging__LogLevel__Default (the .NET convention) and SECRET_ROTATOR_Logging__LogLevel__Default both
         // work; the prefixed one wins.
         var configuration = new ConfigurationBuilder()
@@ -60,12 +76,6 @@ internal static class CommandServices
             }
             b.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
         });
-        var connection = new KubernetesConnectionOptions(
-            parse.GetResult(o.Kubeconfig) is null ? null : parse.GetValue(o.Kubeconfig),
-            parse.GetResult(o.Context) is null ? null : parse.GetValue(o.Context));
-        services.AddSingleton(connection);
-        services.AddSecretRotator();
-        configure?.Invoke(services);
         return services;
     }
 

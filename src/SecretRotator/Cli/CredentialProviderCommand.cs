@@ -44,12 +44,18 @@ internal sealed class CredentialProviderCommand(CliOptions o, CredentialProvider
     private async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var verbose = parse.GetValue(c.Verbose);
-        await using var services = CommandServices.Add(new ServiceCollection(), parse, o, s =>
+        // Its own small container, not run's (kubelet pays its start-up on every uncached pull): no host
+        // configuration, no logging provider unless --verbose (kubelet folds stderr into its own error line).
+        var collection = new ServiceCollection();
+        if (verbose) CommandServices.AddLogging(collection, parse, o, environment);
+        collection.AddCredentialProvider();
+        configure?.Invoke(collection);
+        collection.AddLogging(b =>
         {
-            configure?.Invoke(s);
-            if (!verbose) s.AddLogging(b => b.ClearProviders());
-            else s.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug));
-        }, environment).BuildServiceProvider();
+            if (verbose) b.SetMinimumLevel(LogLevel.Debug);
+            else b.ClearProviders();
+        });
+        await using var services = collection.BuildServiceProvider();
 
         var path = parse.GetValue(o.Config) ?? CliApp.DefaultConfigPath;
         RotatorConfig config;
