@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -46,10 +47,20 @@ public static partial class KubernetesResilience
         return new RetryHandler(builder.Build(), options, time, logger);
     }
 
-    /// <summary>Status codes worth another try: throttling and server-side failures.</summary>
-    public static bool IsTransient(HttpStatusCode status) => status == HttpStatusCode.TooManyRequests || (int)status >= 500;
+    /// <summary>
+    /// Worth another try: the one transient rule every HTTP call of the tool uses (Microsoft.Extensions.Http.Resilience's,
+    /// as in Networking/HttpRetry.cs: a transport failure, a per-try timeout, 408, 429 or 5xx), plus an IOException, which
+    /// is how a connection dropped while the body is read surfaces.
+    /// </summary>
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
+        HttpClientResiliencePredicates.IsTransient(outcome) || outcome.Exception is IOException;
 
-    private static bool IsTransient(Exception e) => e is HttpRequestException or IOException or TimeoutRejectedException;
+    /// <summary>The same rule for an error status the client already turned into an exception.</summary>
+    public static bool IsTransient(HttpStatusCode status)
+    {
+        using var response = new HttpResponseMessage(status);
+        return IsTransient(Outcome.FromResult(response));
+    }
 
     private static RetryStrategyOptions<HttpResponseMessage> RetryStrategy(KubernetesRetryOptions options, TimeProvider time, ILogger logger) => new()
     {
@@ -59,7 +70,7 @@ public static partial class KubernetesResilience
         Delay = options.BaseDelay,
         MaxDelay = options.MaxDelay,
         ShouldHandle = args => ValueTask.FromResult(
-            (args.Outcome.Exception is { } e ? IsTransient(e) : IsTransient(args.Outcome.Result!.StatusCode)) &&
+            IsTransient(args.Outcome) &&
             time.GetElapsedTime(args.Context.Properties.GetValue(StartedKey, 0L)) < options.RetryBudget),
         DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time, options.MaxRetryAfter)),
         OnRetry = args =>
@@ -128,7 +139,7 @@ public static partial class KubernetesResilience
                 var attempts = context.Properties.GetValue(AttemptKey, 1);
                 if (outcome.Exception is { } error)
                 {
-                    if (IsTransient(error))
+                    if (IsTransient(outcome))
                     {
                         LogGaveUp(logger, request.Method, request.RequestUri?.AbsolutePath, Describe(outcome), attempts);
                     }
@@ -140,12 +151,13 @@ public static partial class KubernetesResilience
                     }
                     outcome.ThrowIfException();
                 }
-                if (context.Properties.GetValue(LostKey, false)) outcome.Result!.Headers.TryAddWithoutValidation(AfterLostResponseHeader, "true");
-                if (IsTransient(outcome.Result!.StatusCode))
+                var response = outcome.Result!;
+                if (context.Properties.GetValue(LostKey, false)) response.Headers.TryAddWithoutValidation(AfterLostResponseHeader, "true");
+                if (IsTransient(outcome))
                 {
                     LogGaveUp(logger, request.Method, request.RequestUri?.AbsolutePath, Describe(outcome), attempts);
                 }
-                return outcome.Result;
+                return response;
             }
             finally
             {

@@ -10,7 +10,8 @@ namespace SecretRotator.Networking;
 /// <see cref="HttpClientResiliencePredicates.IsTransient(Outcome{HttpResponseMessage})"/> says (a transport failure,
 /// 408, 429 or 5xx); a Retry-After the endpoint sends is honoured up to <see cref="MaxRetryAfter"/>; backoff is
 /// exponential with jitter. A caller replaces the predicate only for a domain rule (ECR's throttling codes in a 400
-/// body). Kubernetes API calls keep their own time-budgeted pipeline (Kubernetes/KubernetesResilience.cs).
+/// body). Kubernetes API calls keep their own time-budgeted pipeline (Kubernetes/KubernetesResilience.cs), with the same
+/// transient rule.
 /// </summary>
 public static class HttpRetry
 {
