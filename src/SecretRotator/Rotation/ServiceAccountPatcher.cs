@@ -30,6 +30,7 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes, 
     /// <summary>How long a write's replaced version is recognised: far longer than a healthy watch takes to deliver it.</summary>
     internal static readonly TimeSpan OwnWriteMemory = TimeSpan.FromMinutes(2);
     private const int OwnWriteSweepThreshold = 1024;
+    private int _sweepAt = OwnWriteSweepThreshold;
 
     // One writer per account: several targets adding to the same account (e.g. "default") queue up instead of
     // racing each other, and each starts from the version the previous one wrote (kept in the index).
@@ -170,11 +171,14 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes, 
     {
         var now = time.GetUtcNow();
         _ownWrites[(ns, account)] = new OwnWrite(replaced, written, now);
-        if (_ownWrites.Count < OwnWriteSweepThreshold) return;
+        if (_ownWrites.Count < Volatile.Read(ref _sweepAt)) return;
         foreach (var entry in _ownWrites)
         {
             if (now - entry.Value.At > OwnWriteMemory) _ownWrites.TryRemove(entry);
         }
+        // The next sweep waits until the memory has doubled: a first pass writing 10,000 accounts within the memory's
+        // two minutes removes nothing, and sweeping after every write past the threshold made that pass quadratic.
+        Volatile.Write(ref _sweepAt, Math.Max(OwnWriteSweepThreshold, 2 * _ownWrites.Count));
     }
 
     /// <summary>Whether two versions agree on everything a patch tests: the list and our annotation.</summary>
