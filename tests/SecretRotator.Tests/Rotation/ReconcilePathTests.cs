@@ -1,9 +1,7 @@
 using System.Text;
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Testing;
 using SecretRotator.Configuration;
 using SecretRotator.Kubernetes;
 using SecretRotator.Rotation;
@@ -19,16 +17,7 @@ public sealed class ReconcilePathTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static ServiceProvider Services(RotatorHarness h)
-    {
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
-        services.AddFakeLogging();
-        services.AddSecretRotator();
-        services.AddSingleton<TimeProvider>(h.Time);
-        services.AddSingleton<IKubernetesClientProvider>(new FixedKubernetesClientProvider(h.Client()));
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Services(RotatorHarness h) => h.Services();
 
     private static V1Secret Copy(V1Secret s) => KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(s));
 

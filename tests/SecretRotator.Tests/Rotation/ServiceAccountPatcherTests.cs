@@ -1,8 +1,6 @@
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Testing;
 using SecretRotator.Kubernetes;
 using SecretRotator.Rotation;
 using SecretRotator.Tests.TestSupport;
@@ -17,16 +15,7 @@ public sealed class ServiceAccountPatcherTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static ServiceProvider Services(RotatorHarness h)
-    {
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
-        services.AddFakeLogging();
-        services.AddSecretRotator();
-        services.AddSingleton<TimeProvider>(h.Time);
-        services.AddSingleton<IKubernetesClientProvider>(new FixedKubernetesClientProvider(h.Client()));
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Services(RotatorHarness h) => h.Services();
 
     private static ServiceAccountIndex Holding(V1ServiceAccount account)
     {

@@ -40,6 +40,18 @@ public sealed class RotatorHarness : IAsyncDisposable
 
     public IKubernetes Client() => Api.CreateClient();
 
+    /// <summary>The tool's services as a daemon event uses them, on this harness's clock and fake API server (fake logging).</summary>
+    public ServiceProvider Services()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        services.AddFakeLogging();
+        services.AddSecretRotator();
+        services.AddSingleton<TimeProvider>(Time);
+        services.AddSingleton<IKubernetesClientProvider>(new FixedKubernetesClientProvider(Client()));
+        return services.BuildServiceProvider();
+    }
+
     /// <summary>
     /// Puts the product's retry handler (default options, but per-try timeouts longer than any test) on a clock where
     /// backoff waits of up to a minute pass at once: the CLI rides out minutes of faults in milliseconds.
