@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SecretRotator.Bench.Scale;
 using SecretRotator.Cli;
 using SecretRotator.Tests.Fakes.Kubernetes;
 
@@ -71,7 +72,7 @@ internal static class DaemonLatencyBench
         await WaitAsync(() => api.ListSecrets().Count >= count, TimeSpan.FromMinutes(10));
         Console.WriteLine($"first full pass: {count} namespaces served in {sw.Elapsed.TotalSeconds:0.0} s");
         await Task.Delay(TimeSpan.FromSeconds(5)); // let the first-pass garbage be collected before sampling
-        Console.WriteLine($"daemon memory serving {count} namespaces (3 watch caches, 1 secret each): RSS {Rss(daemon.Id)} MiB");
+        Console.WriteLine($"daemon memory serving {count} namespaces (3 watch caches, 1 secret each): RSS {ChildProcessStats.Rss(daemon.Id)} MiB");
     }
 
     private static Process StartDaemon(FakeKubeApiServer api, TempDir dir)
@@ -137,12 +138,6 @@ internal static class DaemonLatencyBench
 
     private static string Percentile(List<TimeSpan> sorted, double p) =>
         sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)].TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture);
-
-    private static long Rss(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
 
     private sealed class TempDir : IDisposable
     {

@@ -41,7 +41,7 @@ internal static class DaemonScaleBench
             await daemon.WaitForPassesAsync(1, TimeSpan.FromMinutes(15));
             var firstWall = daemon.Elapsed;
             var firstCpu = ChildProcessStats.Cpu(daemon.Id) ?? TimeSpan.Zero;
-            Console.WriteLine($"first full pass: {Ms(firstWall)} wall from exec, {Ms(firstCpu)} CPU, RSS {Rss(daemon.Id)} MiB, {api.ListSecrets().Count} secrets");
+            Console.WriteLine($"first full pass: {Ms(firstWall)} wall from exec, {Ms(firstCpu)} CPU, RSS {ChildProcessStats.Rss(daemon.Id)} MiB, {api.ListSecrets().Count} secrets");
 
             // No-change resyncs: the cache already holds everything, so each pass decides and writes nothing.
             var passCpu = new List<TimeSpan>();
@@ -54,7 +54,7 @@ internal static class DaemonScaleBench
                 passCpu.Add(after - before);
                 before = after;
             }
-            Console.WriteLine($"no-change resync passes (pass + {ResyncSeconds} s idle, per pass): {string.Join(", ", passCpu.Select(Ms))} CPU; RSS {Rss(daemon.Id)} MiB");
+            Console.WriteLine($"no-change resync passes (pass + {ResyncSeconds} s idle, per pass): {string.Join(", ", passCpu.Select(Ms))} CPU; RSS {ChildProcessStats.Rss(daemon.Id)} MiB");
 
             // Churn: namespaces come and go; the daemon must serve each and hold nothing for the deleted ones.
             if (churnMinutes > 0)
@@ -86,7 +86,7 @@ internal static class DaemonScaleBench
                     {
                         minute++;
                         var served = servedChecks.Count(ns => api.GetSecret(ns, "regcred") is not null || !live.Contains(ns));
-                        Console.WriteLine($"| {minute} | {Rss(daemon.Id)} | {created} | {deleted} | {served}/{servedChecks.Count} |");
+                        Console.WriteLine($"| {minute} | {ChildProcessStats.Rss(daemon.Id)} | {created} | {deleted} | {served}/{servedChecks.Count} |");
                         servedChecks.Clear();
                     }
                 }
@@ -126,12 +126,6 @@ internal static class DaemonScaleBench
     }
 
     private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)} ms";
-
-    private static long Rss(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
 
     /// <summary>The daemon with its pass-end lines counted (the Debug "Full pass" line of DaemonPass, and the first pass's).</summary>
     private sealed class DaemonProcess : IDisposable

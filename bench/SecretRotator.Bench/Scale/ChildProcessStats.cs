@@ -65,6 +65,13 @@ internal static partial class ChildProcessStats
     }
 
     /// <summary>The machine's 1-minute load average, to print beside the figures.</summary>
+    /// <summary>Resident memory now (VmRSS), in MiB.</summary>
+    public static long Rss(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
     public static string LoadAverage()
     {
         try

@@ -110,8 +110,13 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes, 
                     // What the patch tested is still what the server holds: the 422 was not our precondition failing.
                     return Failed(secrets[0], ns, account, r.Error, "patch");
                 }
-                // Work on a copy: the listed object is shared by every target of this namespace (and by a cache).
-                var sa = KubernetesJson.Deserialize<V1ServiceAccount>(KubernetesJson.Serialize(current));
+                // Work on a copy of what the patch carries (the list and the annotations): the held object is shared by every
+                // target of this namespace (and by a cache), and the rest of it never goes into the request.
+                var sa = new V1ServiceAccount
+                {
+                    Metadata = new V1ObjectMeta { Annotations = current.Metadata?.Annotations is { } annotations ? new Dictionary<string, string>(annotations) : null },
+                    ImagePullSecrets = current.ImagePullSecrets?.Select(r => new V1LocalObjectReference { Name = r.Name }).ToList(),
+                };
                 // Every entry is applied (no short-circuit): the one patch carries them all.
                 var changed = false;
                 foreach (var secret in secrets) changed |= add ? Add(sa, secret) : Remove(sa, secret);

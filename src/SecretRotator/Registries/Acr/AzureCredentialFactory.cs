@@ -125,8 +125,7 @@ public sealed class AzureCredentialFactory(IEnvironmentVariables env)
                 AuthorityHost = authority,
                 DisableInstanceDiscovery = !IsKnownCloud(authority),
                 // Subject name + issuer sign-in (the certificate is rolled without re-registering its thumbprint).
-                SendCertificateChain = string.Equals(env.Get("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN"), "true", StringComparison.OrdinalIgnoreCase)
-                    || env.Get("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN") == "1",
+                SendCertificateChain = env.Get("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN")?.Trim().ToLowerInvariant() is "true" or "1",
             });
             return new AzureSignIn(k, $"client certificate (client {clientId}, thumbprint {certificate.Thumbprint})", tenantId,
                 new ClientCertificateCredential(tenantId, clientId, certificate, options));
