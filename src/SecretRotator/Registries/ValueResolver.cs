@@ -22,7 +22,11 @@ public sealed class ValueResolver(IKubernetesClientProvider kubernetes) : IValue
             case ValueSource.File f:
                 try
                 {
-                    return TrimLineEnd(await File.ReadAllTextAsync(f.Path, cancellationToken));
+                    // Read synchronously: a mounted secret file is small and local, and on Linux an async file read
+                    // runs on the thread pool, which credential-provider would start for this read alone
+                    // (docs/performance.md, credential-provider).
+                    cancellationToken.ThrowIfCancellationRequested();
+                    return TrimLineEnd(File.ReadAllText(f.Path));
                 }
                 catch (IOException ex)
                 {
