@@ -79,6 +79,7 @@ public sealed class ChartConfigTests
         Assert.Contains("(secret_rotator_token_expiry_timestamp_seconds - time()) < 2400", text, StringComparison.Ordinal);
         Assert.Contains("[1d])) > 7200", text, StringComparison.Ordinal);
         Assert.Contains("absent_over_time(secret_rotator_run_duration_seconds_count[2h])", text, StringComparison.Ordinal);
+        Assert.Contains("rate(secret_rotator_namespace_ready_seconds_bucket[5m]))) > 45", text, StringComparison.Ordinal);
         Assert.Contains($"job_name=~\"{HelmChart.Release}-secret-rotator-.*\"", text, StringComparison.Ordinal);
         Assert.DoesNotContain("< 30 * 60", text, StringComparison.Ordinal);
     }
