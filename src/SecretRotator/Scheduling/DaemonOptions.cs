@@ -26,6 +26,4 @@ public sealed class DaemonOptions
     public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>/healthz fails when a watch loop has made no progress for this long (longer than the longest watch stream).</summary>
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(15);
-    /// <summary>Capacity of the reconcile channel; a full channel slows the watch loops down instead of growing memory.</summary>
-    public int QueueCapacity { get; set; } = 1024;
 }

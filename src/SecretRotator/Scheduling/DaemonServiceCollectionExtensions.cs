@@ -15,7 +15,7 @@ public static class DaemonServiceCollectionExtensions
         services.Configure(configure);
         services.AddSingleton(sp => new CredentialCache(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ClusterState>();
-        services.AddSingleton(sp => new ReconcileBacklog(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DaemonOptions>>().Value.QueueCapacity));
+        services.AddSingleton<ReconcileBacklog>();
         services.AddSingleton(sp => new WatchHealth(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Leadership>();
         services.AddSingleton<DaemonStatus>();

@@ -74,9 +74,16 @@ public sealed class ServiceAccountSink(ClusterState state, RotatorConfig config,
         if (type == WatchEventType.Deleted) state.ServiceAccounts.TryRemove(key, out _);
         else state.ServiceAccounts[key] = item;
         if (!state.Synced || type == WatchEventType.Deleted || !state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns)) return;
-        foreach (var target in config.Secrets.Where(t => t.ServiceAccounts.Contains(item.Metadata.Name) && NamespaceSelector.Selects(t.Namespaces, ns)))
+        // An account that lists the secret needs nothing. Most events are our own patches coming back (10,000 after a
+        // first pass over 10,000 namespaces); reconciled while the secret watch still lags behind the pass, each tried
+        // to create a secret that existed (409, then a GET): 10 s of CPU after the first pass.
+        foreach (var target in config.Secrets.Where(t => t.ServiceAccounts.Contains(item.Metadata.Name) && !Lists(item, t.Name)
+                     && NamespaceSelector.Selects(t.Namespaces, ns)))
             await queue.EnqueueAsync(new ReconcileKey(target.Name, ns.Metadata.Name), cancellationToken);
     }
+
+    private static bool Lists(V1ServiceAccount account, string secret) =>
+        account.ImagePullSecrets?.Any(r => string.Equals(r.Name, secret, StringComparison.Ordinal)) == true;
 }
 
 /// <summary>
