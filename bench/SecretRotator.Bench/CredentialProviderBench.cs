@@ -81,8 +81,8 @@ internal static class CredentialProviderBench
     private static async Task MeasureAsync(string label, string binary, string config, string image, Dictionary<string, string> environment, int execs)
     {
         var request = Request.Replace("IMAGE", image, StringComparison.Ordinal);
-        // Not measured: the first execs warm the page cache (as on a node that pulled before) and let this harness's
-        // own JIT finish tiering up, which would otherwise compete with the plugin for the cores.
+        // Not measured: the first execs warm the page cache (as on a node that pulled before) and this harness's own
+        // code paths.
         for (var i = 0; i < WarmUpExecs; i++) await ExecAsync(binary, config, request, environment);
         var samples = new List<double>(execs);
         for (var i = 0; i < execs; i++) samples.Add(await ExecAsync(binary, config, request, environment));

@@ -275,23 +275,26 @@ public sealed class ServiceAccountPatcher(IKubernetesClientProvider kubernetes, 
     /// <summary>RFC 6901: '~' and '/' inside a key become ~0 and ~1.</summary>
     private static string Escape(string key) => key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 
-    private static bool MustAdd(V1ServiceAccount sa, string secret)
+    /// <summary>Whether the account's imagePullSecrets names the secret (the daemon's service-account watch asks too).</summary>
+    public static bool Lists(V1ServiceAccount sa, string secret)
     {
         // An index loop: the batch asks this for every (namespace, account) of a pass.
         var references = sa.ImagePullSecrets;
         for (var i = 0; i < (references?.Count ?? 0); i++)
         {
-            if (references![i].Name == secret) return false;
+            if (references![i].Name == secret) return true;
         }
-        return true;
+        return false;
     }
+
+    private static bool MustAdd(V1ServiceAccount sa, string secret) => !Lists(sa, secret);
 
     private static bool MustRemove(V1ServiceAccount sa, string secret) => AddedEntries(sa).Contains(secret);
 
     private static bool Add(V1ServiceAccount sa, string secret)
     {
+        if (Lists(sa, secret)) return false;
         sa.ImagePullSecrets ??= [];
-        if (sa.ImagePullSecrets.Any(r => r.Name == secret)) return false;
         sa.ImagePullSecrets.Add(new V1LocalObjectReference { Name = secret });
         var added = AddedEntries(sa);
         added.Add(secret);

@@ -26,18 +26,10 @@ public sealed class ReconcileBacklog
     /// <summary>Keys waiting or being worked on.</summary>
     public long Depth => _waiting.Count + Volatile.Read(ref _inFlight);
 
-    public async ValueTask EnqueueAsync(ReconcileKey key, CancellationToken cancellationToken)
+    /// <summary>Queues the key unless it is already waiting; never waits (the queue is unbounded).</summary>
+    public void Enqueue(ReconcileKey key)
     {
-        if (!_waiting.TryAdd(key, 0)) return; // coalesced with the copy already waiting
-        try
-        {
-            await _channel.Writer.WriteAsync(key, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            _waiting.TryRemove(key, out _);
-            throw;
-        }
+        if (_waiting.TryAdd(key, 0)) _channel.Writer.TryWrite(key); // else coalesced with the copy already waiting
     }
 
     /// <summary>Takes the next key; null when <paramref name="cancellationToken"/> is cancelled. Call <see cref="Done"/> after.</summary>

@@ -11,26 +11,28 @@ namespace SecretRotator.Scheduling;
 /// <param name="readiness">Told of every namespace added while synced (a namespace the daemon saw being created).</param>
 public sealed class NamespaceSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue, NamespaceReadiness? readiness = null) : IWatchSink<V1Namespace>
 {
-    public async ValueTask ReplaceAsync(IList<V1Namespace> items, CancellationToken cancellationToken)
+    public ValueTask ReplaceAsync(IList<V1Namespace> items, CancellationToken cancellationToken)
     {
         state.ReplaceNamespaces(items);
-        if (state.Synced) foreach (var key in state.AllKeys()) await queue.EnqueueAsync(key, cancellationToken);
+        if (state.Synced) foreach (var key in state.AllKeys()) queue.Enqueue(key);
+        return ValueTask.CompletedTask;
     }
 
-    public async ValueTask ApplyAsync(WatchEventType type, V1Namespace item, CancellationToken cancellationToken)
+    public ValueTask ApplyAsync(WatchEventType type, V1Namespace item, CancellationToken cancellationToken)
     {
         if (type == WatchEventType.Deleted)
         {
             state.Namespaces.TryRemove(item.Metadata.Name, out _);
             readiness?.Deleted(item.Metadata.Name);
-            return;
+            return ValueTask.CompletedTask;
         }
         // Before the cache has it: a webhook admission that finds it there may create the secret at once.
         if (type == WatchEventType.Added && state.Synced) readiness?.Appeared(item);
         state.Namespaces[item.Metadata.Name] = item;
-        if (!state.Synced) return;
+        if (!state.Synced) return ValueTask.CompletedTask;
         foreach (var target in config.Secrets.Where(t => NamespaceSelector.Selects(t.Namespaces, item)))
-            await queue.EnqueueAsync(new ReconcileKey(target.Name, item.Metadata.Name), cancellationToken);
+            queue.Enqueue(new ReconcileKey(target.Name, item.Metadata.Name));
+        return ValueTask.CompletedTask;
     }
 }
 
@@ -38,22 +40,23 @@ public sealed class NamespaceSink(ClusterState state, RotatorConfig config, Reco
 /// <param name="scope">The namespace its watch covers (namespace-scoped RBAC), or null for cluster-wide.</param>
 public sealed class SecretSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue, string? scope = null) : IWatchSink<V1Secret>
 {
-    public async ValueTask ReplaceAsync(IList<V1Secret> items, CancellationToken cancellationToken)
+    public ValueTask ReplaceAsync(IList<V1Secret> items, CancellationToken cancellationToken)
     {
         state.ReplaceSecrets(items, scope);
         // After a relist (410) deletions in the gap are invisible: check every key, most are unchanged and cost nothing.
-        if (state.Synced) foreach (var key in state.AllKeys()) await queue.EnqueueAsync(key, cancellationToken);
+        if (state.Synced) foreach (var key in state.AllKeys()) queue.Enqueue(key);
+        return ValueTask.CompletedTask;
     }
 
-    public async ValueTask ApplyAsync(WatchEventType type, V1Secret item, CancellationToken cancellationToken)
+    public ValueTask ApplyAsync(WatchEventType type, V1Secret item, CancellationToken cancellationToken)
     {
         var key = (item.Metadata.NamespaceProperty, item.Metadata.Name);
         if (type == WatchEventType.Deleted) state.Secrets.TryRemove(key, out _);
         else state.Secrets[key] = item;
-        if (!state.Synced) return;
-        if (config.Secrets.FirstOrDefault(t => t.Name == item.Metadata.Name) is { } target
+        if (state.Synced && config.Secrets.FirstOrDefault(t => t.Name == item.Metadata.Name) is { } target
             && state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns) && NamespaceSelector.Selects(target.Namespaces, ns))
-            await queue.EnqueueAsync(new ReconcileKey(target.Name, ns.Metadata.Name), cancellationToken);
+            queue.Enqueue(new ReconcileKey(target.Name, ns.Metadata.Name));
+        return ValueTask.CompletedTask;
     }
 }
 
@@ -61,29 +64,28 @@ public sealed class SecretSink(ClusterState state, RotatorConfig config, Reconci
 /// <param name="scope">The namespace its watch covers (namespace-scoped RBAC), or null for cluster-wide.</param>
 public sealed class ServiceAccountSink(ClusterState state, RotatorConfig config, ReconcileBacklog queue, string? scope = null) : IWatchSink<V1ServiceAccount>
 {
-    public async ValueTask ReplaceAsync(IList<V1ServiceAccount> items, CancellationToken cancellationToken)
+    public ValueTask ReplaceAsync(IList<V1ServiceAccount> items, CancellationToken cancellationToken)
     {
         state.ReplaceServiceAccounts(items, scope);
-        if (state.Synced) foreach (var key in state.AllKeys()) await queue.EnqueueAsync(key, cancellationToken);
+        if (state.Synced) foreach (var key in state.AllKeys()) queue.Enqueue(key);
+        return ValueTask.CompletedTask;
     }
 
-    public async ValueTask ApplyAsync(WatchEventType type, V1ServiceAccount item, CancellationToken cancellationToken)
+    public ValueTask ApplyAsync(WatchEventType type, V1ServiceAccount item, CancellationToken cancellationToken)
     {
-        if (!state.IsConfiguredAccount(item.Metadata.Name)) return;
+        if (!state.IsConfiguredAccount(item.Metadata.Name)) return ValueTask.CompletedTask;
         var key = (item.Metadata.NamespaceProperty, item.Metadata.Name);
         if (type == WatchEventType.Deleted) state.ServiceAccounts.TryRemove(key, out _);
         else state.ServiceAccounts[key] = item;
-        if (!state.Synced || type == WatchEventType.Deleted || !state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns)) return;
-        // An account that lists the secret needs nothing. Most events are our own patches coming back (10,000 after a
-        // first pass over 10,000 namespaces); reconciled while the secret watch still lags behind the pass, each tried
-        // to create a secret that existed (409, then a GET): 10 s of CPU after the first pass.
-        foreach (var target in config.Secrets.Where(t => t.ServiceAccounts.Contains(item.Metadata.Name) && !Lists(item, t.Name)
+        if (!state.Synced || type == WatchEventType.Deleted || !state.Namespaces.TryGetValue(item.Metadata.NamespaceProperty, out var ns))
+            return ValueTask.CompletedTask;
+        // An account that lists the secret needs nothing: most events are our own patches coming back (10,000 after a
+        // first pass over 10,000 namespaces), each of which would otherwise cost a reconcile.
+        foreach (var target in config.Secrets.Where(t => t.ServiceAccounts.Contains(item.Metadata.Name) && !ServiceAccountPatcher.Lists(item, t.Name)
                      && NamespaceSelector.Selects(t.Namespaces, ns)))
-            await queue.EnqueueAsync(new ReconcileKey(target.Name, ns.Metadata.Name), cancellationToken);
+            queue.Enqueue(new ReconcileKey(target.Name, ns.Metadata.Name));
+        return ValueTask.CompletedTask;
     }
-
-    private static bool Lists(V1ServiceAccount account, string secret) =>
-        account.ImagePullSecrets?.Any(r => string.Equals(r.Name, secret, StringComparison.Ordinal)) == true;
 }
 
 /// <summary>

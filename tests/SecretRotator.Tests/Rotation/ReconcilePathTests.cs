@@ -17,8 +17,6 @@ public sealed class ReconcilePathTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static ServiceProvider Services(RotatorHarness h) => h.Services();
-
     private static V1Secret Copy(V1Secret s) => KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(s));
 
     [Fact]
@@ -52,7 +50,7 @@ public sealed class ReconcilePathTests
     {
         await using var h = await RotatorHarness.StartAsync("default");
         h.Api.CreateDefaultServiceAccount = true;
-        await using var services = Services(h);
+        await using var services = h.Services();
         var config = services.GetRequiredService<ConfigLoader>().Load(h.WriteTwoRegistryConfig(serviceAccounts: "[default]"));
         var target = config.Secrets.Single();
         Assert.Equal(0, (await h.RunCliAsync("run", "--config", config.File)).ExitCode);
@@ -87,7 +85,7 @@ public sealed class ReconcilePathTests
     {
         await using var h = await RotatorHarness.StartAsync("default");
         h.Api.CreateDefaultServiceAccount = true;
-        await using var services = Services(h);
+        await using var services = h.Services();
         var config = h.WriteTwoRegistryConfig(serviceAccounts: "[default]");
         Assert.Equal(0, (await h.RunCliAsync("run", "--config", config)).ExitCode);
         var sa = h.Api.GetServiceAccount("default", "default")!;

@@ -15,8 +15,6 @@ public sealed class ServiceAccountPatcherTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static ServiceProvider Services(RotatorHarness h) => h.Services();
-
     private static ServiceAccountIndex Holding(V1ServiceAccount account)
     {
         var index = new ServiceAccountIndex();
@@ -29,7 +27,7 @@ public sealed class ServiceAccountPatcherTests
     {
         // Arrange: a new namespace's "default", as the watch cache first holds it; we link regcred from that version.
         await using var h = await RotatorHarness.StartAsync("fresh");
-        await using var services = Services(h);
+        await using var services = h.Services();
         var patcher = services.GetRequiredService<ServiceAccountPatcher>();
         var created = h.Api.GetServiceAccount("fresh", "default")!;
         Assert.Null(await patcher.EnsureAsync("regcred", "fresh", "default", dryRun: false, Ct, Holding(created)));
@@ -49,7 +47,7 @@ public sealed class ServiceAccountPatcherTests
     {
         // Arrange
         await using var h = await RotatorHarness.StartAsync("fresh");
-        await using var services = Services(h);
+        await using var services = h.Services();
         var patcher = services.GetRequiredService<ServiceAccountPatcher>();
         var created = h.Api.GetServiceAccount("fresh", "default")!;
         Assert.Null(await patcher.EnsureAsync("regcred", "fresh", "default", dryRun: false, Ct, Holding(created)));
@@ -72,7 +70,7 @@ public sealed class ServiceAccountPatcherTests
     {
         // Arrange: the watch never delivered our write within the memory: the stale version is used as is.
         await using var h = await RotatorHarness.StartAsync("fresh");
-        await using var services = Services(h);
+        await using var services = h.Services();
         var patcher = services.GetRequiredService<ServiceAccountPatcher>();
         var created = h.Api.GetServiceAccount("fresh", "default")!;
         Assert.Null(await patcher.EnsureAsync("regcred", "fresh", "default", dryRun: false, Ct, Holding(created)));
@@ -93,7 +91,7 @@ public sealed class ServiceAccountPatcherTests
     {
         // Arrange
         await using var h = await RotatorHarness.StartAsync("team-a");
-        await using var services = Services(h);
+        await using var services = h.Services();
         var patcher = services.GetRequiredService<ServiceAccountPatcher>();
         var sa = h.Api.GetServiceAccount("team-a", "default")!;
         sa.ImagePullSecrets = [new V1LocalObjectReference { Name = "theirs" }];
